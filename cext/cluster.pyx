@@ -1,0 +1,192 @@
+# Cluster updates for the Ising model.
+#
+# Bond rule (Fortuin-Kasteleyn, gauge-covariant form): the bond (i, j) with
+# coupling J_ij is "satisfied" when J_ij s_i s_j > 0; a satisfied bond is
+# activated with probability p_ij = 1 - exp(-2 beta |J_ij|).  Valid without a
+# field; the Python layer only admits unfrustrated couplings (a gauge makes
+# them all ferromagnetic), which Wolff's growth below relies on.
+#
+# Bond data come either per entry (arrays as long as the bond/entry list) or,
+# for uniform couplings, as one value (arrays of length 1): the uniform case
+# then reads no per-bond memory in the inner loop.
+# Probabilities are 53-bit integer thresholds p * 2**53 (see rng.pxd).
+from libc.stdint cimport uint64_t, int32_t
+
+from rng cimport next_u64, next_u53, next_index
+from ising_common cimport ising_energy_magnetization
+
+
+cdef inline Py_ssize_t _wolff_cluster(signed char* s, Py_ssize_t n, const int32_t* indptr,
+                                      const int32_t* indices, const uint64_t* padd,
+                                      const signed char* bsign, bint uniform,
+                                      int32_t* stack, uint64_t* st) noexcept nogil:
+    """Grow one Wolff cluster from a uniformly drawn seed and flip it; return its size.
+
+    Sites are flipped when they join (depth-first, explicit stack), so a site
+    is never added twice: for unfrustrated couplings every bond inside the
+    cluster was satisfied before the update and is unsatisfied once either
+    end has flipped.
+    """
+    cdef Py_ssize_t seed = next_index(st, n)
+    cdef Py_ssize_t top = 1, size = 1, k, i, j
+    cdef signed char old_i, want
+    cdef int add
+    cdef uint64_t p0 = padd[0]
+    stack[0] = <int32_t>seed
+    s[seed] = -s[seed]
+    while top > 0:
+        top -= 1
+        i = stack[top]
+        old_i = -s[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            if uniform:
+                # branch-free: the add decision is a coin flip at T_c, so a
+                # branch on it would be mispredicted about half the time
+                add = (s[j] == old_i) & (next_u53(st) < p0)
+                s[j] = s[j] * <signed char>(1 - 2 * add)
+                stack[top] = <int32_t>j
+                top += add
+                size += add
+            else:
+                want = bsign[k] * old_i
+                if s[j] == want and next_u53(st) < padd[k]:
+                    s[j] = -s[j]
+                    stack[top] = <int32_t>j
+                    top += 1
+                    size += 1
+    return size
+
+
+def wolff_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t[::1] indices,
+              const uint64_t[::1] padd, const signed char[::1] bsign,
+              const double[::1] weights, const double[::1] field,
+              int32_t[::1] stack, uint64_t[::1] rng_state,
+              Py_ssize_t n_measure, Py_ssize_t every, Py_ssize_t clusters_per_sweep,
+              double[::1] out_energy, double[::1] out_magnetization):
+    """Run n_measure * every sweeps of `clusters_per_sweep` single-cluster
+    updates, measuring after each block of `every` sweeps (n_measure = 0:
+    run `every` sweeps without measuring).  `padd`, `bsign` hold one value
+    per CSR entry, or one value in all for uniform couplings.
+    Returns (spins flipped, clusters grown).
+    """
+    cdef uint64_t st[4]   # local copy: see spin.pyx
+    st[0], st[1], st[2], st[3] = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
+    cdef Py_ssize_t m, t, c, n = s.shape[0]
+    cdef Py_ssize_t blocks = n_measure if n_measure > 0 else 1
+    cdef bint uniform = padd.shape[0] == 1
+    cdef long long flipped = 0, clusters = 0
+    with nogil:
+        for m in range(blocks):
+            for t in range(every):
+                for c in range(clusters_per_sweep):
+                    flipped += _wolff_cluster(&s[0], n, &indptr[0], &indices[0], &padd[0],
+                                              &bsign[0], uniform, &stack[0], st)
+                clusters += clusters_per_sweep
+            if n_measure > 0:
+                ising_energy_magnetization(s, indptr, indices, weights, field,
+                                           &out_energy[m], &out_magnetization[m])
+    rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]
+    return flipped, clusters
+
+
+cdef inline int32_t _find(int32_t* parent, int32_t i) noexcept nogil:
+    # Roots satisfy parent[r] == r and every other site points to a smaller
+    # index (parent[i] < i); path halving keeps that true.
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+cdef enum:
+    SW_CHUNK = 2048    # active bonds collected (branch-free) before they are merged
+
+
+cdef inline void _swendsen_wang_sweep(signed char* s, Py_ssize_t n, const int32_t* bond_i,
+                                      const int32_t* bond_j, Py_ssize_t n_bonds,
+                                      const uint64_t* padd, const signed char* bsign,
+                                      bint uniform, int32_t* parent, signed char* flip,
+                                      uint64_t* st) noexcept nogil:
+    """One Swendsen-Wang update: activate FK bonds, label clusters with
+    union-find, flip each cluster with probability 1/2.
+
+    1. Bonds are drawn in list order in chunks; the active ones are appended
+       to a small buffer without a branch (the activation is a coin flip at
+       T_c, so a branch on it would be mispredicted half the time).
+    2. The buffered bonds are merged: union-find linking the larger root to
+       the smaller one, so parent[i] <= i always.
+    3. One pass in index order gives every cluster root (parent[i] == i) a
+       fresh random bit and every other site the bit of parent[i] < i, which
+       is already final; spins flip where the bit is 1.  No second find.
+    """
+    cdef Py_ssize_t i, b, b0, b1, k, n_active
+    cdef int32_t ri, rj, x, y, p
+    cdef uint64_t p0 = padd[0], bits = 0
+    cdef int active, is_root, f, n_bits = 0
+    cdef int32_t bx[SW_CHUNK]
+    cdef int32_t by[SW_CHUNK]
+    for i in range(n):
+        parent[i] = <int32_t>i
+    b0 = 0
+    while b0 < n_bonds:
+        b1 = b0 + SW_CHUNK if b0 + SW_CHUNK < n_bonds else n_bonds
+        n_active = 0
+        for b in range(b0, b1):
+            x = bond_i[b]
+            y = bond_j[b]
+            if uniform:
+                active = (s[x] == s[y]) & (next_u53(st) < p0)
+            else:
+                active = (s[y] == bsign[b] * s[x]) & (next_u53(st) < padd[b])
+            bx[n_active] = x
+            by[n_active] = y
+            n_active += active
+        for k in range(n_active):
+            ri = _find(parent, bx[k])
+            rj = _find(parent, by[k])
+            # link the larger root below the smaller (a no-op when ri == rj)
+            parent[ri if ri > rj else rj] = rj if ri > rj else ri
+        b0 = b1
+    for i in range(n):
+        if n_bits == 0:
+            bits = next_u64(st)
+            n_bits = 64
+        p = parent[i]
+        is_root = p == i
+        # root: take the next random bit; otherwise inherit the (final) bit of p
+        f = <int>(bits & 1) if is_root else flip[p]
+        flip[i] = <signed char>f
+        bits >>= is_root
+        n_bits -= is_root
+        s[i] = s[i] * <signed char>(1 - 2 * f)
+
+
+def swendsen_wang_run(signed char[::1] s, const int32_t[::1] bond_i, const int32_t[::1] bond_j,
+                      const uint64_t[::1] padd, const signed char[::1] bsign,
+                      const int32_t[::1] indptr, const int32_t[::1] indices,
+                      const double[::1] weights, const double[::1] field,
+                      int32_t[::1] parent, signed char[::1] flip, uint64_t[::1] rng_state,
+                      Py_ssize_t n_measure, Py_ssize_t every,
+                      double[::1] out_energy, double[::1] out_magnetization):
+    """Run n_measure * every Swendsen-Wang sweeps over the bond list
+    (bond_i, bond_j), measuring after each block of `every` sweeps
+    (n_measure = 0: run `every` sweeps without measuring).  `padd`, `bsign`
+    hold one value per bond, or one value in all for uniform couplings.
+    `parent` (int32) and `flip` (int8) are work arrays of one entry per site."""
+    cdef uint64_t st[4]   # local copy: see spin.pyx
+    st[0], st[1], st[2], st[3] = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
+    cdef Py_ssize_t m, t, n = s.shape[0], n_bonds = bond_i.shape[0]
+    cdef Py_ssize_t blocks = n_measure if n_measure > 0 else 1
+    cdef bint uniform = padd.shape[0] == 1
+    cdef const int32_t* bi = &bond_i[0] if n_bonds > 0 else NULL
+    cdef const int32_t* bj = &bond_j[0] if n_bonds > 0 else NULL
+    with nogil:
+        for m in range(blocks):
+            for t in range(every):
+                _swendsen_wang_sweep(&s[0], n, bi, bj, n_bonds, &padd[0], &bsign[0], uniform,
+                                     &parent[0], &flip[0], st)
+            if n_measure > 0:
+                ising_energy_magnetization(s, indptr, indices, weights, field,
+                                           &out_energy[m], &out_magnetization[m])
+    rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]

@@ -1,0 +1,17 @@
+"""kadanoff: Monte Carlo for lattice statistical physics.
+
+>>> import kadanoff as kd
+>>> model = kd.Ising(kd.lattice.square(16))
+>>> res = kd.Simulation(model, T=2.269, algorithm="wolff", rng=42).run(sweeps=1000, thermalize=100)
+>>> U, dU = res.binder()
+"""
+__version__ = "0.1.0"
+
+from . import analysis, lattice, theory
+from .lattice import Lattice
+from .models import Ising
+from .results import Estimate, Results, UnknownObservableError
+from .simulation import Simulation
+
+__all__ = ["__version__", "lattice", "Lattice", "Ising", "Simulation", "Results", "Estimate",
+           "UnknownObservableError", "analysis", "theory"]

@@ -1,0 +1,69 @@
+"""What every model offers the Simulation.
+
+A model knows its Hamiltonian, its configurations and which algorithms can
+sample it; an *updater* (one per Simulation) owns the kernel buffers of one
+algorithm at one temperature. The Simulation drives any model through this
+small protocol, so there is one run loop for every model:
+
+    model.algorithms                  names accepted by Simulation(algorithm=...)
+    model.observables                 names of the recorded observables
+    model.random_state(generator)     a fresh (hot) configuration
+    model.check_state(state)          validated, contiguous copy or ValueError
+    model.updater(algorithm, beta, **options) -> Updater
+    model.observables_from_raw(raw)   per-measurement arrays keyed by observable
+    model.params()                    plain-data parameters for Results metadata
+
+    updater.raw_names                 what the kernel writes per measurement
+    updater.run(state, rng_state, n_measure, every, raw)   measured sweeps
+    updater.thermalize(state, rng_state, n_sweeps)         unmeasured sweeps
+    updater.freeze()                  called once before the first measurement
+    updater.info()                    plain-data facts for metadata
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Model", "Updater"]
+
+
+class Updater:
+    """Base class: thermalize = run without measuring; nothing to freeze."""
+
+    raw_names: tuple[str, ...] = ()
+
+    def run(self, state, rng_state, n_measure, every, raw):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def thermalize(self, state, rng_state, n_sweeps):
+        if n_sweeps > 0:
+            empty = {name: np.empty(0) for name in self.raw_names}
+            self.run(state, rng_state, 0, n_sweeps, empty)
+
+    def freeze(self, state, rng_state):
+        """Fix any adaptive parameter before measuring (detailed balance)."""
+
+    def info(self) -> dict:
+        return {}
+
+
+class Model:
+    """Base class for models; see the module docstring for the protocol."""
+
+    algorithms: tuple[str, ...] = ()
+    observables: tuple[str, ...] = ()
+
+    def check_algorithm(self, algorithm) -> str:
+        if not isinstance(algorithm, str):
+            raise TypeError(f"algorithm must be a string, one of {list(self.algorithms)}, "
+                            f"got {type(algorithm).__name__}")
+        name = algorithm.strip().lower().replace("_", "-")
+        aliases = {"heat-bath": "heatbath", "glauber": "heatbath", "sw": "swendsen-wang",
+                   "swendsenwang": "swendsen-wang"}
+        name = aliases.get(name, name)
+        if name not in self.algorithms:
+            raise ValueError(f"algorithm {algorithm!r} is not available for "
+                             f"{type(self).__name__}; choose one of {list(self.algorithms)}")
+        return name
+
+    def params(self) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError

@@ -1,0 +1,190 @@
+"""Results: named per-measurement time series plus the metadata that made them."""
+from __future__ import annotations
+
+import platform
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import numpy as np
+
+from .analysis import errors as _err
+
+__all__ = ["Results", "Estimate", "UnknownObservableError", "versions"]
+
+
+def versions() -> dict:
+    """Versions of kadanoff, numpy, Python and the platform, for metadata."""
+    from . import __version__
+    return {"kadanoff": __version__, "numpy": np.__version__,
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+class UnknownObservableError(KeyError, ValueError):
+    """An observable name that the Results do not hold (a KeyError and a ValueError)."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ""
+
+
+class Estimate(NamedTuple):
+    """A value with its one-standard-error uncertainty; unpacks as ``value, error``."""
+
+    value: float
+    error: float
+
+    def __float__(self):
+        return float(self.value)
+
+    def __format__(self, spec):
+        return f"{format(self.value, spec)} ± {format(self.error, spec)}"
+
+    def __str__(self):
+        return f"{self.value:.6g} ± {self.error:.2g}"
+
+
+class Results(Mapping):
+    """Time series of observables from one ``Simulation.run``, with metadata.
+
+    ``res["e"]`` is a read-only array with one entry per measurement (per-site
+    values). ``res.meta`` holds the model parameters, temperature, algorithm,
+    seed, the generator state to continue, and versions.
+
+    Error bars account for autocorrelation: ``error`` is
+    ``sqrt(2 tau_int var / n)`` with the automatically windowed tau_int, and
+    derived quantities (Binder cumulant, susceptibility, specific heat) use a
+    blocked jackknife with blocks several tau_int long. Never sigma/sqrt(n).
+    """
+
+    def __init__(self, series: Mapping, meta: Mapping | None = None):
+        self._series = {}
+        for name, values in series.items():
+            arr = np.array(values, copy=True)
+            arr.setflags(write=False)
+            self._series[name] = arr
+        lengths = {len(v) for v in self._series.values()}
+        if len(lengths) > 1:
+            raise ValueError("all series must have the same number of measurements")
+        self.meta = dict(meta or {})
+
+    # -- mapping ---------------------------------------------------------
+    def __getitem__(self, name):
+        try:
+            return self._series[name]
+        except (KeyError, TypeError):
+            raise UnknownObservableError(
+                f"unknown observable {name!r}; these Results hold {sorted(self._series)}") from None
+
+    def __iter__(self):
+        return iter(self._series)
+
+    def __len__(self):
+        return len(self._series)
+
+    @property
+    def n_measurements(self) -> int:
+        return len(next(iter(self._series.values()))) if self._series else 0
+
+    @property
+    def T(self) -> float:
+        return self.meta["T"]
+
+    @property
+    def beta(self) -> float:
+        return self.meta["beta"]
+
+    # -- simple statistics -----------------------------------------------
+    def _nonempty(self, name):
+        x = self[name]
+        if len(x) < 2:
+            raise ValueError(f"need at least 2 measurements of {name!r}, have {len(x)}")
+        return x
+
+    def mean(self, name) -> float | np.ndarray:
+        """Sample mean of an observable."""
+        x = self[name]
+        if len(x) == 0:
+            raise ValueError(f"no measurements of {name!r}")
+        return x.mean(axis=0)
+
+    def error(self, name) -> float | np.ndarray:
+        """Standard error of the mean, sqrt(2 tau_int var / n) (autocorrelation-aware)."""
+        return _err.error_of_mean(self._nonempty(name))
+
+    def tau(self, name) -> float | np.ndarray:
+        """Integrated autocorrelation time of an observable in sweeps
+        (tau_int = 1/2 + sum_t rho(t), times ``measure_every``)."""
+        tau = _err.tau_int(self._nonempty(name), quiet=True)
+        return tau * self.meta.get("measure_every", 1)
+
+    def estimate(self, f, *names) -> Estimate:
+        """Blocked-jackknife estimate of ``f(*series)`` with its error.
+
+        ``f`` receives the raw series named by ``names`` (with one block left
+        out) and returns a number, e.g.
+        ``res.estimate(lambda e: e.var(), "e")``. Blocks are at least ten
+        integrated autocorrelation times long (see
+        ``kd.analysis.errors.default_block_size``; at most 64 blocks).
+        """
+        if not names:
+            raise ValueError("estimate needs at least one observable name")
+        series = [self._nonempty(n) for n in names]
+        n = len(series[0])
+        block = min(max(_err.default_block_size(*series), n // 64), n // 2)
+        value, error = _err.jackknife(f, *series, block_size=block)
+        return Estimate(float(value), float(error))
+
+    # -- derived quantities ----------------------------------------------
+    def binder(self) -> Estimate:
+        """Binder cumulant U = 1 - <m^4> / (3 <m^2>^2)."""
+        return self.estimate(lambda m2, m4: 1.0 - m4.mean() / (3.0 * m2.mean() ** 2), "m2", "m4")
+
+    def susceptibility(self, subtract: str | None = "abs_m") -> Estimate:
+        """Susceptibility per site, chi = beta N (<m^2> - <X>^2).
+
+        ``subtract="abs_m"`` (default) uses X = |m|, the finite-size estimator
+        that works on both sides of T_c at h = 0; ``"m"`` uses X = m (the
+        connected susceptibility, right with a field); ``None`` gives
+        beta N <m^2>.
+        """
+        bn = self.meta["beta"] * self.meta["n_sites"]
+        if subtract is None:
+            return self.estimate(lambda m2: bn * m2.mean(), "m2")
+        if subtract not in ("abs_m", "m"):
+            raise ValueError(f"subtract must be 'abs_m', 'm' or None, got {subtract!r}")
+        return self.estimate(lambda m2, x: bn * (m2.mean() - x.mean() ** 2), "m2", subtract)
+
+    def specific_heat(self) -> Estimate:
+        """Specific heat per site, C = beta^2 N (<e^2> - <e>^2)."""
+        b2n = self.meta["beta"] ** 2 * self.meta["n_sites"]
+        return self.estimate(lambda e: b2n * e.var(), "e")
+
+    # -- presentation ----------------------------------------------------
+    def summary(self) -> str:
+        """A small table: mean, error and tau of every scalar observable."""
+        lines = [f"{'name':>8} {'mean':>14} {'error':>10} {'tau':>8}"]
+        for name, x in self._series.items():
+            if x.ndim != 1 or len(x) < 2:
+                continue
+            lines.append(f"{name:>8} {self.mean(name):14.8g} {self.error(name):10.3g} "
+                         f"{self.tau(name):8.3g}")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        what = self.meta.get("model", "?")
+        return (f"<Results {what} T={self.meta.get('T', float('nan')):.6g} "
+                f"algorithm={self.meta.get('algorithm')!r} n={self.n_measurements} "
+                f"observables={list(self._series)}>")
+
+    @classmethod
+    def concatenate(cls, parts) -> "Results":
+        """Join Results of consecutive runs of the same chain (metadata of the last)."""
+        parts = list(parts)
+        if not parts:
+            raise ValueError("concatenate needs at least one Results")
+        names = list(parts[0])
+        if any(list(p) != names for p in parts):
+            raise ValueError("all Results must hold the same observables")
+        series = {n: np.concatenate([p[n] for p in parts]) for n in names}
+        meta = dict(parts[-1].meta)
+        meta["sweeps"] = sum(p.meta.get("sweeps", 0) for p in parts)
+        return cls(series, meta)

@@ -1,0 +1,120 @@
+"""Property-based tests: random and invalid values at every public constructor
+and at run(). Each call either works or raises ValueError/TypeError; none may
+crash the interpreter or return silent garbage."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kadanoff as kd
+
+anything = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True),
+    st.text(max_size=5), st.lists(st.integers(-3, 3), max_size=4),
+    st.just(np.array([1.0, np.nan])), st.just(np.zeros((2, 2))))
+FAST = settings(max_examples=60, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(L=anything, periodic=anything)
+def test_lattice_factories(L, periodic):
+    for factory in (kd.lattice.square, kd.lattice.triangular, kd.lattice.honeycomb,
+                    kd.lattice.chain, kd.lattice.cubic):
+        try:
+            lat = factory(L, periodic=periodic)
+        except (ValueError, TypeError):
+            continue
+        except MemoryError:         # a valid but enormous lattice: an honest error
+            continue
+        assert lat.n_sites >= 2 and lat.indptr[-1] == 2 * lat.n_bonds
+
+
+@FAST
+@given(L=st.integers(2, 6), periodic=st.booleans())
+def test_valid_lattices_are_consistent(L, periodic):
+    for factory in (kd.lattice.square, kd.lattice.triangular, kd.lattice.honeycomb,
+                    kd.lattice.chain):
+        lat = factory(L, periodic=periodic)
+        assert np.all(np.diff(lat.indptr) == lat.degree)
+        assert lat.degree.sum() == 2 * lat.n_bonds
+        assert np.all((lat.indices >= 0) & (lat.indices < lat.n_sites))
+
+
+@FAST
+@given(n=anything, edges=anything, weights=anything)
+def test_from_edges(n, edges, weights):
+    try:
+        lat = kd.lattice.from_edges(n, edges, weights)
+    except (ValueError, TypeError):
+        return
+    assert lat.n_sites == n
+
+
+@FAST
+@given(J=anything, h=anything)
+def test_ising_constructor(J, h):
+    lat = kd.lattice.square(3)
+    try:
+        model = kd.Ising(lat, J=J, h=h)
+    except (ValueError, TypeError):
+        return
+    assert np.all(np.isfinite(model.J)) and np.all(np.isfinite(model.h))
+
+
+@FAST
+@given(T=anything, beta=anything, algorithm=anything, rng=anything)
+def test_simulation_constructor(T, beta, algorithm, rng):
+    model = kd.Ising(kd.lattice.square(3))
+    try:
+        sim = kd.Simulation(model, T=T, beta=beta, algorithm=algorithm, rng=rng)
+    except (ValueError, TypeError):
+        return
+    assert math.isfinite(sim.beta) and sim.beta > 0
+
+
+@FAST
+@given(sweeps=anything, thermalize=anything, measure_every=anything)
+def test_run_arguments(sweeps, thermalize, measure_every):
+    sim = kd.Simulation(kd.Ising(kd.lattice.square(3)), T=2.0, rng=0)
+    try:
+        # keep the run small: large valid counts are legal but slow
+        if isinstance(sweeps, int) and not isinstance(sweeps, bool) and sweeps > 2000:
+            sweeps = 2000
+        if isinstance(thermalize, int) and not isinstance(thermalize, bool) and thermalize > 2000:
+            thermalize = 2000
+        res = sim.run(sweeps=sweeps, thermalize=thermalize, measure_every=measure_every)
+    except (ValueError, TypeError):
+        return
+    assert np.all(np.abs(res["m"]) <= 1) and np.all(res["e"] >= -2.0 - 1e-12)
+
+
+@FAST
+@given(state=anything)
+def test_state_setter(state):
+    sim = kd.Simulation(kd.Ising(kd.lattice.chain(2)), T=2.0, rng=0)
+    try:
+        sim.state = state
+    except (ValueError, TypeError):
+        return
+    assert set(np.unique(sim.state)) <= {-1, 1}
+
+
+@FAST
+@given(T=st.floats(0.05, 50), h=st.floats(-3, 3), J=st.floats(-3, 3),
+       alg=st.sampled_from(["metropolis", "heatbath", "wolff", "swendsen-wang"]),
+       seed=st.integers(0, 2**32))
+def test_any_valid_run_is_physical(T, h, J, alg, seed):
+    lat = kd.lattice.square(4)
+    model = kd.Ising(lat, J=J, h=h)
+    try:
+        sim = kd.Simulation(model, T=T, algorithm=alg, rng=seed)
+    except ValueError as err:           # cluster algorithm with a field
+        assert alg in ("wolff", "swendsen-wang") and h != 0, err
+        return
+    res = sim.run(sweeps=50, thermalize=10)
+    bound = 2 * abs(J) + abs(h)
+    assert np.all(np.abs(res["e"]) <= bound + 1e-12)
+    np.testing.assert_allclose(res["e"][-1] * 16, model.energy(sim.state), atol=1e-9 * (bound + 1))
