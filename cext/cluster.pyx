@@ -16,58 +16,115 @@ from rng cimport next_u64, next_u53, next_index
 from ising_common cimport ising_energy_magnetization
 
 
+cdef inline Py_ssize_t _wolff_uniform_regular(signed char* s, Py_ssize_t n,
+                                              const int32_t* indices, const Py_ssize_t z,
+                                              uint64_t p0, int32_t* queue,
+                                              uint64_t* st) noexcept nogil:
+    # Every site has degree z (a literal at the call site: the k loop unrolls),
+    # so the neighbours of i are indices[z i : z i + z].
+    cdef Py_ssize_t seed = next_index(st, n)
+    cdef Py_ssize_t head = 0, tail = 1, k, i, j
+    cdef signed char old = s[seed], sj
+    cdef const int32_t* nb
+    cdef int add
+    queue[0] = <int32_t>seed
+    s[seed] = -old
+    while head < tail:
+        i = queue[head]
+        head += 1
+        nb = indices + z * i
+        for k in range(z):
+            j = nb[k]
+            sj = s[j]
+            add = (sj == old) & (next_u53(st) < p0)
+            s[j] = sj * <signed char>(1 - 2 * add)
+            queue[tail] = <int32_t>j
+            tail += add
+    return tail
+
+
 cdef inline Py_ssize_t _wolff_cluster(signed char* s, Py_ssize_t n, const int32_t* indptr,
                                       const int32_t* indices, const uint64_t* padd,
                                       const signed char* bsign, bint uniform,
-                                      int32_t* stack, uint64_t* st) noexcept nogil:
+                                      int32_t* queue, uint64_t* st) noexcept nogil:
     """Grow one Wolff cluster from a uniformly drawn seed and flip it; return its size.
 
-    Sites are flipped when they join (depth-first, explicit stack), so a site
-    is never added twice: for unfrustrated couplings every bond inside the
-    cluster was satisfied before the update and is unsatisfied once either
-    end has flipped.
+    Sites are flipped when they join, so a site is never added twice: for
+    unfrustrated couplings every bond inside the cluster was satisfied before
+    the update and is unsatisfied once either end has flipped.  Growth is
+    breadth-first through a FIFO queue: the next site to grow from does not
+    depend on the add decisions just made, so the processor overlaps the
+    memory loads of consecutive sites (a depth-first stack chains them).
+    With uniform ferromagnetic couplings every cluster site had the seed's
+    spin, so the test is s_j == old without reading s_i; the add decision is
+    branch-free (it is a coin flip at T_c).
     """
     cdef Py_ssize_t seed = next_index(st, n)
-    cdef Py_ssize_t top = 1, size = 1, k, i, j
-    cdef signed char old_i, want
+    cdef Py_ssize_t head = 0, tail = 1, k, i, j
+    cdef signed char old = s[seed], old_i, sj
     cdef int add
     cdef uint64_t p0 = padd[0]
-    stack[0] = <int32_t>seed
-    s[seed] = -s[seed]
-    while top > 0:
-        top -= 1
-        i = stack[top]
-        old_i = -s[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            if uniform:
-                # branch-free: the add decision is a coin flip at T_c, so a
-                # branch on it would be mispredicted about half the time
-                add = (s[j] == old_i) & (next_u53(st) < p0)
-                s[j] = s[j] * <signed char>(1 - 2 * add)
-                stack[top] = <int32_t>j
-                top += add
-                size += add
-            else:
-                want = bsign[k] * old_i
-                if s[j] == want and next_u53(st) < padd[k]:
+    queue[0] = <int32_t>seed
+    s[seed] = -old
+    while head < tail:
+        i = queue[head]
+        head += 1
+        if uniform:
+            for k in range(indptr[i], indptr[i + 1]):
+                j = indices[k]
+                sj = s[j]
+                add = (sj == old) & (next_u53(st) < p0)
+                s[j] = sj * <signed char>(1 - 2 * add)
+                queue[tail] = <int32_t>j
+                tail += add
+        else:
+            old_i = -s[i]
+            for k in range(indptr[i], indptr[i + 1]):
+                j = indices[k]
+                if s[j] == bsign[k] * old_i and next_u53(st) < padd[k]:
                     s[j] = -s[j]
-                    stack[top] = <int32_t>j
-                    top += 1
-                    size += 1
-    return size
+                    queue[tail] = <int32_t>j
+                    tail += 1
+    return tail
+
+
+cdef inline Py_ssize_t _wolff_clusters(signed char* s, Py_ssize_t n, const int32_t* indptr,
+                                       const int32_t* indices, Py_ssize_t z,
+                                       const uint64_t* padd, const signed char* bsign,
+                                       bint uniform, int32_t* queue, Py_ssize_t count,
+                                       uint64_t* st) noexcept nogil:
+    """`count` single-cluster updates; returns the number of spins flipped.
+    z > 0: every site has degree z (unrolled path for uniform couplings)."""
+    cdef Py_ssize_t c, flipped = 0
+    cdef uint64_t p0 = padd[0]
+    if uniform and z == 4:
+        for c in range(count):
+            flipped += _wolff_uniform_regular(s, n, indices, 4, p0, queue, st)
+    elif uniform and z == 6:
+        for c in range(count):
+            flipped += _wolff_uniform_regular(s, n, indices, 6, p0, queue, st)
+    elif uniform and z == 3:
+        for c in range(count):
+            flipped += _wolff_uniform_regular(s, n, indices, 3, p0, queue, st)
+    else:
+        for c in range(count):
+            flipped += _wolff_cluster(s, n, indptr, indices, padd, bsign, uniform, queue, st)
+    return flipped
 
 
 def wolff_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t[::1] indices,
-              const uint64_t[::1] padd, const signed char[::1] bsign,
+              Py_ssize_t degree, const uint64_t[::1] padd, const signed char[::1] bsign,
               const double[::1] weights, const double[::1] field,
-              int32_t[::1] stack, uint64_t[::1] rng_state,
+              int32_t[::1] queue, uint64_t[::1] rng_state,
               Py_ssize_t n_measure, Py_ssize_t every, Py_ssize_t clusters_per_sweep,
               double[::1] out_energy, double[::1] out_magnetization):
     """Run n_measure * every sweeps of `clusters_per_sweep` single-cluster
     updates, measuring after each block of `every` sweeps (n_measure = 0:
     run `every` sweeps without measuring).  `padd`, `bsign` hold one value
-    per CSR entry, or one value in all for uniform couplings.
+    per CSR entry, or one value in all for uniform couplings.  `degree` is
+    the common degree of all sites, or 0 if degrees differ; `queue` is a work
+    array of N + 1 int32 (the growth loop writes one slot past the last
+    member without a branch).
     Returns (spins flipped, clusters grown).
     """
     cdef uint64_t st[4]   # local copy: see spin.pyx
@@ -76,12 +133,14 @@ def wolff_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t[::1] 
     cdef Py_ssize_t blocks = n_measure if n_measure > 0 else 1
     cdef bint uniform = padd.shape[0] == 1
     cdef long long flipped = 0, clusters = 0
+    if queue.shape[0] < n + 1:
+        raise ValueError(f"queue must have n_sites + 1 = {n + 1} entries, got {queue.shape[0]}")
     with nogil:
         for m in range(blocks):
             for t in range(every):
-                for c in range(clusters_per_sweep):
-                    flipped += _wolff_cluster(&s[0], n, &indptr[0], &indices[0], &padd[0],
-                                              &bsign[0], uniform, &stack[0], st)
+                flipped += _wolff_clusters(&s[0], n, &indptr[0], &indices[0], degree,
+                                           &padd[0], &bsign[0], uniform, &queue[0],
+                                           clusters_per_sweep, st)
                 clusters += clusters_per_sweep
             if n_measure > 0:
                 ising_energy_magnetization(s, indptr, indices, weights, field,

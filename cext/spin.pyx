@@ -11,6 +11,11 @@
 # chosen for speed: no site reads a spin written earlier in the same colour,
 # so consecutive updates do not wait on each other's store.
 #
+# Alternatively a sweep is N updates of uniformly drawn sites (random-site
+# selection).  Metropolis needs it on chains: it accepts dE <= 0 with
+# probability 1, so under any fixed visiting order the domain walls of a ring
+# are carried along deterministically and never annihilate (non-ergodic).
+#
 # The order arrives as runs (start, step, count): run r visits start,
 # start + step, ... (a row of one sublattice on the square lattice), so the
 # kernel reads no per-site order array.
@@ -27,7 +32,7 @@
 from libc.stdint cimport uint64_t, int32_t, int64_t
 from libc.math cimport exp
 
-from rng cimport next_double, next_u53
+from rng cimport next_double, next_u53, next_index
 from ising_common cimport ising_energy_magnetization
 
 cdef enum:
@@ -43,26 +48,36 @@ cdef inline void _flip_table(signed char* s, Py_ssize_t i, int nsum, const uint6
     s[i] = si * <signed char>(1 - 2 * <int>(next_u53(st) < threshold))
 
 
+cdef inline void _run_table_regular(signed char* s, Py_ssize_t i, const Py_ssize_t step,
+                                    Py_ssize_t count, const int32_t* indices,
+                                    const Py_ssize_t z, const uint64_t* table,
+                                    uint64_t* st) noexcept nogil:
+    # z (and step, on the hot path) are literals at the call site: after
+    # inlining the k loop unrolls and the table shape (2, 2 z + 1) is constant.
+    cdef Py_ssize_t q, k
+    cdef int nsum
+    cdef const int32_t* nb
+    for q in range(count):
+        nb = indices + z * i
+        nsum = 0
+        for k in range(z):
+            nsum += s[nb[k]]
+        _flip_table(s, i, nsum, table, 2 * z + 1, z, st)
+        i += step
+
+
 cdef inline void _sweep_table_regular(signed char* s, const int64_t* runs, Py_ssize_t n_runs,
                                       const int32_t* indices, const Py_ssize_t z,
                                       const uint64_t* table, uint64_t* st) noexcept nogil:
-    # z is a literal at every call site: after inlining the k loop unrolls and
-    # the table shape (2, 2 z + 1) is a constant.
-    cdef Py_ssize_t r, q, i, step, k
-    cdef int nsum
-    cdef const int32_t* nb
+    cdef Py_ssize_t r
     cdef uint64_t ls[4]       # register copy of the state (see ising_local_run)
     ls[0], ls[1], ls[2], ls[3] = st[0], st[1], st[2], st[3]
     for r in range(n_runs):
-        i = runs[3 * r]
-        step = runs[3 * r + 1]
-        for q in range(runs[3 * r + 2]):
-            nb = indices + z * i
-            nsum = 0
-            for k in range(z):
-                nsum += s[nb[k]]
-            _flip_table(s, i, nsum, table, 2 * z + 1, z, ls)
-            i += step
+        if runs[3 * r + 1] == 2:      # sublattice rows: the common case
+            _run_table_regular(s, runs[3 * r], 2, runs[3 * r + 2], indices, z, table, ls)
+        else:
+            _run_table_regular(s, runs[3 * r], runs[3 * r + 1], runs[3 * r + 2], indices, z,
+                               table, ls)
     st[0], st[1], st[2], st[3] = ls[0], ls[1], ls[2], ls[3]
 
 
@@ -102,33 +117,59 @@ cdef inline void _sweep_table(signed char* s, const int64_t* runs, Py_ssize_t n_
         _sweep_table_csr(s, runs, n_runs, indptr, indices, table, width, zmax, st)
 
 
+cdef inline void _update_general(signed char* s, Py_ssize_t i, const int32_t* indptr,
+                                 const int32_t* indices, const double* weights,
+                                 const double* field, double beta, int method,
+                                 uint64_t* st) noexcept nogil:
+    cdef Py_ssize_t k
+    cdef double local = field[i], bde, p
+    for k in range(indptr[i], indptr[i + 1]):
+        local += weights[k] * s[indices[k]]
+    bde = 2.0 * beta * s[i] * local
+    if method == METROPOLIS and bde <= 0.0:
+        s[i] = -s[i]
+    else:
+        p = exp(-bde) if method == METROPOLIS else 1.0 / (1.0 + exp(bde))
+        if next_double(st) < p:
+            s[i] = -s[i]
+
+
 cdef inline void _sweep_general(signed char* s, const int64_t* runs, Py_ssize_t n_runs,
                                 const int32_t* indptr, const int32_t* indices,
                                 const double* weights, const double* field, double beta,
                                 int method, uint64_t* st) noexcept nogil:
-    cdef Py_ssize_t r, q, i, step, k
-    cdef double local, bde, p
+    cdef Py_ssize_t r, q, i, step
     for r in range(n_runs):
         i = runs[3 * r]
         step = runs[3 * r + 1]
         for q in range(runs[3 * r + 2]):
-            local = field[i]
-            for k in range(indptr[i], indptr[i + 1]):
-                local += weights[k] * s[indices[k]]
-            bde = 2.0 * beta * s[i] * local
-            if method == METROPOLIS and bde <= 0.0:
-                s[i] = -s[i]
-            else:
-                p = exp(-bde) if method == METROPOLIS else 1.0 / (1.0 + exp(bde))
-                if next_double(st) < p:
-                    s[i] = -s[i]
+            _update_general(s, i, indptr, indices, weights, field, beta, method, st)
             i += step
+
+
+cdef inline void _sweep_random(signed char* s, Py_ssize_t n, const int32_t* indptr,
+                               const int32_t* indices, const double* weights,
+                               const double* field, double beta, int method,
+                               const uint64_t* table, Py_ssize_t width, Py_ssize_t zmax,
+                               uint64_t* st) noexcept nogil:
+    """N updates of uniformly drawn sites (random-site selection)."""
+    cdef Py_ssize_t q, i, k
+    cdef int nsum
+    for q in range(n):
+        i = next_index(st, n)
+        if table != NULL:
+            nsum = 0
+            for k in range(indptr[i], indptr[i + 1]):
+                nsum += s[indices[k]]
+            _flip_table(s, i, nsum, table, width, zmax, st)
+        else:
+            _update_general(s, i, indptr, indices, weights, field, beta, method, st)
 
 
 def ising_local_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t[::1] indices,
                     const double[::1] weights, const double[::1] field,
                     double beta, int method, const uint64_t[:, ::1] table,
-                    const int64_t[:, ::1] runs, Py_ssize_t degree,
+                    const int64_t[:, ::1] runs, Py_ssize_t degree, bint random_sites,
                     uint64_t[::1] rng_state, Py_ssize_t n_measure, Py_ssize_t every,
                     double[::1] out_energy, double[::1] out_magnetization):
     """Run n_measure * every sweeps; after each block of `every` sweeps store
@@ -137,7 +178,8 @@ def ising_local_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t
     thresholds selects the tabulated path; a table with zero rows selects the
     general (exp) path.  `runs` (R, 3) is the visiting order (start, step,
     count) covering every site once (Lattice.sweep_runs()); `degree` is the
-    common degree of all sites, or 0 if degrees differ.
+    common degree of all sites, or 0 if degrees differ.  random_sites: a
+    sweep is N updates of uniformly drawn sites instead (`runs` unused).
     """
     # Work on a local copy of the generator state: a pointer into the numpy
     # buffer may alias the int8 spins, which would force the compiler to
@@ -153,7 +195,10 @@ def ising_local_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t
     with nogil:
         for m in range(blocks):
             for t in range(every):
-                if use_table:
+                if random_sites:
+                    _sweep_random(&s[0], n, &indptr[0], &indices[0], &weights[0], &field[0],
+                                  beta, method, tab, width, zmax, st)
+                elif use_table:
                     _sweep_table(&s[0], rp, n_runs, &indptr[0], &indices[0], degree,
                                  tab, width, zmax, st)
                 else:

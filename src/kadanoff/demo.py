@@ -24,8 +24,8 @@ from .simulation import Simulation
 from .theory.ising import T_C_SQUARE
 
 FULL = {"sizes": (8, 16, 32, 64),
-        "temperatures": tuple(np.round(np.concatenate([np.arange(2.15, 2.35, 0.02),
-                                                       np.arange(2.35, 2.66, 0.05)]), 4)),
+        "temperatures": (2.15, 2.17, 2.19, 2.21, 2.23, 2.25, 2.27, 2.29, 2.31, 2.33,
+                         2.36, 2.40, 2.45, 2.50, 2.55, 2.60, 2.65),
         "sweeps": 20_000, "thermalize": 1_000}
 QUICK = {"sizes": (8, 16), "temperatures": (2.15, 2.2, 2.25, 2.3, 2.35, 2.45, 2.55),
          "sweeps": 2_000, "thermalize": 200}
@@ -134,6 +134,10 @@ def _figures(out, sizes, temps, U, dU, chi, dchi, best, peak_T, peak_chi, slope)
     ax2.loglog(sizes, peak_chi, "o", label="peak height")
     ls = np.array(sizes, dtype=float)
     ax2.loglog(ls, peak_chi[-1] * (ls / ls[-1]) ** 1.75, "k--", lw=0.8, label=r"$L^{7/4}$")
+    from matplotlib.ticker import NullFormatter
+    ax2.set_xticks(ls, [str(L) for L in sizes])
+    ax2.xaxis.set_minor_formatter(NullFormatter())
+    ax2.yaxis.set_minor_formatter(NullFormatter())
     ax2.set_xlabel("L")
     ax2.set_ylabel(r"$\chi_{\max}$")
     ax2.set_title(f"fit: gamma/nu = {slope:.3f}", fontsize="medium")

@@ -180,6 +180,13 @@ class Lattice:
         """Map per-bond values of shape (M,) onto the CSR entries."""
         return np.ascontiguousarray(np.asarray(bond_values, dtype=np.float64)[self.bond_of_entry])
 
+    @property
+    def common_degree(self) -> int:
+        """The degree z shared by every site, or 0 if degrees differ (open
+        boundaries, general graphs). Kernels unroll neighbour loops when z > 0."""
+        deg = self.degree
+        return int(deg[0]) if len(deg) and np.all(deg == deg[0]) else 0
+
     def with_weights(self, weights) -> "Lattice":
         """The same lattice with new bond weights (one per bond)."""
         return Lattice(self.n_sites, self.edges, weights=weights, coords=self.coords,

@@ -63,10 +63,19 @@ class Ising(Model):
 
     Algorithms
     ----------
-    ``metropolis``, ``heatbath`` (Glauber): sequential single-site sweeps,
-    any J and h. ``wolff``, ``swendsen-wang``: Fortuin-Kasteleyn clusters,
-    only for h = 0 and unfrustrated couplings (any sign pattern that a gauge
-    transformation s_i -> tau_i s_i makes ferromagnetic).
+    ``metropolis`` (flip with p = min(1, exp(-beta dE))) and ``heatbath``
+    (Glauber, p = 1 / (1 + exp(beta dE))): single-site updates for any J and
+    h. Option ``sweep="ordered"`` (default) visits the sites colour by colour
+    (``lattice.sweep_runs()``: the two sublattices on a bipartite lattice);
+    ``sweep="random"`` draws N sites at random. Metropolis on lattices of
+    degree <= 2 (chains) always uses random sites: with a fixed order its
+    certain acceptance of dE <= 0 moves domain walls deterministically and
+    the chain is not ergodic.
+
+    ``wolff``, ``swendsen-wang``: Fortuin-Kasteleyn clusters, only for h = 0
+    and unfrustrated couplings (any sign pattern that a gauge transformation
+    s_i -> tau_i s_i makes ferromagnetic). Wolff takes the option
+    ``clusters_per_sweep`` (default: estimated during thermalisation).
 
     A sweep is N attempted flips (local), one full decomposition (SW), or a
     fixed number n_c = ceil(N / <C>) of single-cluster updates (Wolff), with
@@ -126,8 +135,12 @@ class Ising(Model):
     def updater(self, algorithm: str, beta: float, **options) -> Updater:
         algorithm = self.check_algorithm(algorithm)
         if algorithm in ("metropolis", "heatbath"):
-            _no_options(algorithm, options)
-            return _IsingLocal(self, beta, _METROPOLIS if algorithm == "metropolis" else _HEATBATH)
+            unknown = set(options) - {"sweep"}
+            if unknown:
+                raise TypeError(f"algorithm {algorithm!r} takes only the option 'sweep', "
+                                f"got {sorted(unknown)}")
+            return _IsingLocal(self, beta, _METROPOLIS if algorithm == "metropolis" else _HEATBATH,
+                               **options)
         self._check_cluster(algorithm)
         if algorithm == "wolff":
             return _IsingWolff(self, beta, **options)
@@ -167,24 +180,37 @@ class _IsingLocal(_IsingBase):
     """Metropolis or heat-bath sweeps, colour by colour (``Lattice.sweep_runs``);
     tabulated when J, h are uniform."""
 
-    def __init__(self, model, beta, method):
+    def __init__(self, model, beta, method, sweep=None):
         super().__init__(model, beta)
         self.method = method
-        self.runs = self.lat.sweep_runs()
-        deg = self.lat.degree
-        # common degree -> unrolled neighbour sum in the kernel (0: CSR loop)
-        self.degree = int(deg[0]) if len(deg) and np.all(deg == deg[0]) else 0
+        # Metropolis accepts dE <= 0 with certainty; on chains a fixed visiting
+        # order then carries domain walls deterministically (non-ergodic), so
+        # there a sweep draws its sites at random.
+        deterministic_walls = method == _METROPOLIS and model.lattice.max_degree <= 2
+        if sweep is None:
+            sweep = "random" if deterministic_walls else "ordered"
+        if sweep not in ("ordered", "random"):
+            raise ValueError(f"sweep must be 'ordered' (colour by colour) or 'random' "
+                             f"(random-site selection), got {sweep!r}")
+        if sweep == "ordered" and deterministic_walls:
+            raise ValueError("sweep='ordered' with 'metropolis' is not ergodic on a lattice of "
+                             "degree <= 2 (domain walls move deterministically); use "
+                             "sweep='random' or algorithm='heatbath'")
+        self.sweep = sweep
+        self.runs = self.lat.sweep_runs()      # colour-by-colour visiting order
+        self.degree = self.lat.common_degree     # > 0: unrolled neighbour loop
         if model._uniform():
             J = model.J[0] if len(model.J) else 0.0
             h = model.h[0]
             zmax = model.lattice.max_degree
             k = np.arange(-zmax, zmax + 1)
             s = np.array([-1, 1])[:, None]
-            bde = 2.0 * beta * s * (J * k + h)
-            if method == _METROPOLIS:
-                p = np.exp(np.minimum(0.0, -bde))
-            else:
-                p = expit(-bde)          # 1 / (1 + exp(beta dE))
+            with np.errstate(over="ignore"):         # beta dE = +-inf is fine below
+                bde = 2.0 * (beta * (s * (J * k + h)))
+                if method == _METROPOLIS:
+                    p = np.exp(np.minimum(0.0, -bde))
+                else:
+                    p = expit(-bde)          # 1 / (1 + exp(beta dE))
             self.table = threshold53(p).reshape(2, -1)
         else:
             self.table = np.zeros((0, 1), dtype=np.uint64)
@@ -193,10 +219,11 @@ class _IsingLocal(_IsingBase):
         m = self.model
         _spin.ising_local_run(state, self.lat.indptr, self.lat.indices, m._weights, m.h,
                               self.beta, self.method, self.table, self.runs, self.degree,
-                              rng_state, n_measure, every, raw["E"], raw["M"])
+                              self.sweep == "random", rng_state, n_measure, every, raw["E"],
+                              raw["M"])
 
     def info(self):
-        return {"update": "colour-ordered sweep", "tabulated": self.table.shape[0] == 2}
+        return {"sweep": self.sweep, "tabulated": self.table.shape[0] == 2}
 
 
 def threshold53(p) -> np.ndarray:
@@ -229,7 +256,8 @@ class _IsingWolff(_ClusterBase):
     def __init__(self, model, beta, clusters_per_sweep=None):
         super().__init__(model, beta)
         self.padd, self.bsign = self.bond_data(model._weights)     # per CSR entry
-        self.stack = np.zeros(model.n_sites, dtype=np.int32)
+        self.queue = np.zeros(model.n_sites + 1, dtype=np.int32)   # +1: see wolff_run
+        self.degree = self.lat.common_degree     # > 0: unrolled neighbour loop
         self.history = []              # (flipped, clusters) per thermalisation sweep
         self.estimation_sweeps = 0
         self.flipped = 0
@@ -244,8 +272,8 @@ class _IsingWolff(_ClusterBase):
 
     def _call(self, state, rng_state, n_measure, every, clusters, raw):
         return _cluster.wolff_run(
-            state, self.lat.indptr, self.lat.indices, self.padd, self.bsign,
-            self.model._weights, self.model.h, self.stack, rng_state,
+            state, self.lat.indptr, self.lat.indices, self.degree, self.padd, self.bsign,
+            self.model._weights, self.model.h, self.queue, rng_state,
             n_measure, every, clusters, raw["E"], raw["M"])
 
     def _adaptive_sweep(self, state, rng_state):
