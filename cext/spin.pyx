@@ -23,8 +23,10 @@
 # Two paths share one runner:
 #   table   : uniform J and h; the neighbour sum is an integer k in [-z, z], so
 #             p is looked up in a (2, 2 z_max + 1) table precomputed in Python,
-#             stored as 53-bit integer thresholds (p * 2**53): the accept test
-#             is an integer compare and the flip is branch-free.  When every
+#             stored as 32-bit integer thresholds floor(p * 2**32): the accept
+#             test is an integer compare of a 32-bit uniform (one 64-bit draw
+#             serves two sites; p is resolved to 2**-32, far below any
+#             statistical resolution) and the flip is branch-free.  When every
 #             site has the same degree z (periodic Bravais lattices), row i of
 #             the CSR table starts at z i and the neighbour sum is unrolled for
 #             z = 2, 3, 4, 6; otherwise the CSR loop is used.
@@ -32,7 +34,7 @@
 from libc.stdint cimport uint64_t, int32_t, int64_t
 from libc.math cimport exp
 
-from rng cimport next_double, next_u53, next_index
+from rng cimport next_double, next_u64, next_index
 from ising_common cimport ising_energy_magnetization
 
 cdef enum:
@@ -41,11 +43,21 @@ cdef enum:
 
 
 cdef inline void _flip_table(signed char* s, Py_ssize_t i, int nsum, const uint64_t* table,
-                             Py_ssize_t width, Py_ssize_t zmax, uint64_t* st) noexcept nogil:
+                             Py_ssize_t width, Py_ssize_t zmax, uint64_t u32) noexcept nogil:
+    """Flip s_i when the 32-bit uniform u32 < p * 2**32 (table entry), branch-free."""
     cdef signed char si = s[i]
     cdef uint64_t threshold = table[((si + 1) >> 1) * width + nsum + zmax]
-    # flip when u < p, without a branch: s -> s * (1 - 2 [u < p])
-    s[i] = si * <signed char>(1 - 2 * <int>(next_u53(st) < threshold))
+    # s -> s * (1 - 2 [u < p])
+    s[i] = si * <signed char>(1 - 2 * <int>(u32 < threshold))
+
+
+cdef inline int _neighbour_sum(const signed char* s, const int32_t* nb,
+                               const Py_ssize_t z) noexcept nogil:
+    cdef Py_ssize_t k
+    cdef int nsum = 0
+    for k in range(z):
+        nsum += s[nb[k]]
+    return nsum
 
 
 cdef inline void _run_table_regular(signed char* s, Py_ssize_t i, const Py_ssize_t step,
@@ -54,16 +66,20 @@ cdef inline void _run_table_regular(signed char* s, Py_ssize_t i, const Py_ssize
                                     uint64_t* st) noexcept nogil:
     # z (and step, on the hot path) are literals at the call site: after
     # inlining the k loop unrolls and the table shape (2, 2 z + 1) is constant.
-    cdef Py_ssize_t q, k
-    cdef int nsum
-    cdef const int32_t* nb
-    for q in range(count):
-        nb = indices + z * i
-        nsum = 0
-        for k in range(z):
-            nsum += s[nb[k]]
-        _flip_table(s, i, nsum, table, 2 * z + 1, z, st)
+    # One 64-bit draw serves two sites (low and high 32 bits).
+    cdef Py_ssize_t q = 0
+    cdef uint64_t u
+    while q + 1 < count:
+        u = next_u64(st)
+        _flip_table(s, i, _neighbour_sum(s, indices + z * i, z), table, 2 * z + 1, z,
+                    u & 0xFFFFFFFFu)
         i += step
+        _flip_table(s, i, _neighbour_sum(s, indices + z * i, z), table, 2 * z + 1, z, u >> 32)
+        i += step
+        q += 2
+    if q < count:
+        _flip_table(s, i, _neighbour_sum(s, indices + z * i, z), table, 2 * z + 1, z,
+                    next_u64(st) >> 32)
 
 
 cdef inline void _sweep_table_regular(signed char* s, const int64_t* runs, Py_ssize_t n_runs,
@@ -94,7 +110,7 @@ cdef inline void _sweep_table_csr(signed char* s, const int64_t* runs, Py_ssize_
             nsum = 0
             for k in range(indptr[i], indptr[i + 1]):
                 nsum += s[indices[k]]
-            _flip_table(s, i, nsum, table, width, zmax, st)
+            _flip_table(s, i, nsum, table, width, zmax, next_u64(st) >> 32)
             i += step
 
 
@@ -161,7 +177,7 @@ cdef inline void _sweep_random(signed char* s, Py_ssize_t n, const int32_t* indp
             nsum = 0
             for k in range(indptr[i], indptr[i + 1]):
                 nsum += s[indices[k]]
-            _flip_table(s, i, nsum, table, width, zmax, st)
+            _flip_table(s, i, nsum, table, width, zmax, next_u64(st) >> 32)
         else:
             _update_general(s, i, indptr, indices, weights, field, beta, method, st)
 
@@ -174,7 +190,7 @@ def ising_local_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t
                     double[::1] out_energy, double[::1] out_magnetization):
     """Run n_measure * every sweeps; after each block of `every` sweeps store
     the total energy and magnetisation in out_*[m].  n_measure = 0 runs
-    `every` sweeps without measuring.  `table` (2, 2 z_max + 1) of 53-bit
+    `every` sweeps without measuring.  `table` (2, 2 z_max + 1) of 32-bit
     thresholds selects the tabulated path; a table with zero rows selects the
     general (exp) path.  `runs` (R, 3) is the visiting order (start, step,
     count) covering every site once (Lattice.sweep_runs()); `degree` is the

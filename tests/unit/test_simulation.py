@@ -204,3 +204,18 @@ def test_zero_sweeps():
     assert res.n_measurements == 0
     with pytest.raises(ValueError, match="measurements"):
         res.error("e")
+
+
+def test_sweep_option():
+    chain = kd.Ising(kd.lattice.chain(9))
+    # Metropolis on a chain defaults to random sites and refuses a fixed order
+    s = kd.Simulation(chain, T=1.0, algorithm="metropolis", rng=1)
+    assert s.run(sweeps=5).meta["algorithm_info"]["sweep"] == "random"
+    with pytest.raises(ValueError, match="ergodic"):
+        kd.Simulation(chain, T=1.0, algorithm="metropolis", sweep="ordered")
+    hb = kd.Simulation(chain, T=1.0, algorithm="heatbath", rng=1)
+    assert hb.run(sweeps=5).meta["algorithm_info"]["sweep"] == "ordered"
+    with pytest.raises(ValueError, match="sweep"):
+        kd.Simulation(chain, T=1.0, algorithm="heatbath", sweep="checkerboard")
+    with pytest.raises(TypeError, match="sweep"):
+        kd.Simulation(chain, T=1.0, algorithm="heatbath", clusters_per_sweep=2)

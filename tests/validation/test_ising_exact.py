@@ -178,3 +178,29 @@ def test_wolff_sweep_is_a_fixed_number_of_clusters():
     exact = enumerate_ising(lat, T=2.0)
     assert abs(exact["m2"] - 0.869) < 1e-3
     assert abs(res.mean("m2") - exact["m2"]) < 4 * res.error("m2")
+
+
+def test_biased_wolff_stopping_rule_would_be_caught():
+    """The 4x4 test has the power to catch the biased rule: sampling after each
+    'clusters until N spins flipped' sweep gives <m^2> far from exact."""
+    lat = kd.lattice.square(4)
+    sim = kd.Simulation(kd.Ising(lat), T=2.0, algorithm="wolff", rng=26)
+    sim.run(sweeps=0, thermalize=200)
+    upd = sim._updater
+    m2 = np.empty(20_000)
+    for t in range(len(m2)):
+        upd._adaptive_sweep(sim.state, sim._rng_state)     # the biased rule
+        m2[t] = sim.state.mean() ** 2
+    exact = enumerate_ising(lat, T=2.0)["m2"]
+    err = kd.analysis.error_of_mean(m2)
+    assert (m2.mean() - exact) / err > 8, (m2.mean(), exact, err)
+
+
+@pytest.mark.parametrize("algorithm", LOCAL)
+def test_random_site_sweeps(algorithm):
+    lat = kd.lattice.square(4)
+    sim = kd.Simulation(kd.Ising(lat, h=0.2), T=2.5, algorithm=algorithm, rng=27, sweep="random")
+    res = sim.run(sweeps=SWEEPS, thermalize=1_000)
+    assert res.meta["algorithm_info"]["sweep"] == "random"
+    assert_close(res, enumerate_ising(lat, T=2.5, h=0.2), f"random sites {algorithm}",
+                 keys=("e", "m", "abs_m", "m2"))

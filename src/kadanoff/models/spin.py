@@ -211,7 +211,7 @@ class _IsingLocal(_IsingBase):
                     p = np.exp(np.minimum(0.0, -bde))
                 else:
                     p = expit(-bde)          # 1 / (1 + exp(beta dE))
-            self.table = threshold53(p).reshape(2, -1)
+            self.table = threshold(p, 32).reshape(2, -1)
         else:
             self.table = np.zeros((0, 1), dtype=np.uint64)
 
@@ -226,11 +226,12 @@ class _IsingLocal(_IsingBase):
         return {"sweep": self.sweep, "tabulated": self.table.shape[0] == 2}
 
 
-def threshold53(p) -> np.ndarray:
-    """Probabilities as 53-bit integer thresholds: u < floor(p 2^53) with u
-    uniform on [0, 2^53) happens with probability p (to 2^-53)."""
+def threshold(p, bits) -> np.ndarray:
+    """Probabilities as integer thresholds floor(p 2^bits): a uniform integer
+    u on [0, 2^bits) satisfies u < threshold with probability p (to 2^-bits).
+    Local kernels use 32 bits, cluster kernels 53 (see cext/rng.pxd)."""
     p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)
-    return np.ascontiguousarray(np.floor(p * 2.0**53).astype(np.uint64))
+    return np.ascontiguousarray(np.floor(p * 2.0**bits).astype(np.uint64))
 
 
 class _ClusterBase(_IsingBase):
@@ -245,7 +246,7 @@ class _ClusterBase(_IsingBase):
     def bond_data(self, couplings):
         if self.uniform:
             couplings = couplings[:1] if len(couplings) else np.zeros(1)
-        padd = threshold53(-np.expm1(-2.0 * self.beta * np.abs(couplings)))
+        padd = threshold(-np.expm1(-2.0 * self.beta * np.abs(couplings)), 53)
         bsign = np.ascontiguousarray(np.where(couplings < 0, -1, 1).astype(np.int8))
         return padd, bsign
 
