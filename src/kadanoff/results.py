@@ -56,14 +56,25 @@ class Results(Mapping):
     """
 
     def __init__(self, series: Mapping, meta: Mapping | None = None):
+        if not isinstance(series, Mapping):
+            raise TypeError(f"series must be a mapping of names to arrays, got "
+                            f"{type(series).__name__}")
+        if meta is not None and not isinstance(meta, Mapping):
+            raise TypeError(f"meta must be a mapping or None, got {type(meta).__name__}")
         self._series = {}
         for name, values in series.items():
+            if not isinstance(name, str):
+                raise TypeError(f"series names must be strings, got {name!r}")
             arr = np.array(values, copy=True)
+            if arr.ndim < 1 or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+                raise ValueError(f"series {name!r} must be a numeric array with one entry per "
+                                 f"measurement, got {values!r}")
             arr.setflags(write=False)
             self._series[name] = arr
         lengths = {len(v) for v in self._series.values()}
         if len(lengths) > 1:
-            raise ValueError("all series must have the same number of measurements")
+            raise ValueError("all series must have the same number of measurements, got "
+                             f"lengths {sorted(lengths)}")
         self.meta = dict(meta or {})
 
     # -- mapping ---------------------------------------------------------

@@ -118,3 +118,35 @@ def test_any_valid_run_is_physical(T, h, J, alg, seed):
     bound = 2 * abs(J) + abs(h)
     assert np.all(np.abs(res["e"]) <= bound + 1e-12)
     np.testing.assert_allclose(res["e"][-1] * 16, model.energy(sim.state), atol=1e-9 * (bound + 1))
+
+
+@FAST
+@given(weight=anything, data=st.lists(st.floats(allow_nan=True), min_size=0, max_size=6))
+def test_from_graph(weight, data):
+    import networkx as nx
+    import scipy.sparse as sp
+    g = nx.path_graph(4)
+    for (u, v, d), x in zip(g.edges(data=True), data):
+        d["J"] = x
+    try:
+        kd.lattice.from_graph(g, weight=weight)
+    except (ValueError, TypeError):
+        pass
+    n = int(np.sqrt(max(len(data), 1)))
+    mat = np.array(data[:n * n] or [0.0]).reshape(n, n) if data else np.zeros((1, 1))
+    try:
+        lat = kd.lattice.from_graph(sp.csr_matrix(mat))
+    except (ValueError, TypeError):
+        return
+    assert lat.n_sites == mat.shape[0]
+
+
+@FAST
+@given(series=st.dictionaries(st.text(max_size=3), anything, max_size=3), meta=anything)
+def test_results_constructor(series, meta):
+    try:
+        res = kd.Results(series, meta)
+    except (ValueError, TypeError):
+        return
+    for name in res:
+        res[name]
