@@ -16,6 +16,26 @@ from rng cimport next_u64, next_u53, next_index
 from ising_common cimport ising_energy_magnetization
 
 
+cdef inline Py_ssize_t _grow_uniform(signed char* s, const int32_t* nb, const Py_ssize_t count,
+                                     signed char old, uint64_t p0, int32_t* queue,
+                                     Py_ssize_t tail, uint64_t* st) noexcept nogil:
+    """Offer the `count` neighbours nb[0..count) of a cluster site to the
+    cluster (uniform ferromagnetic couplings): a neighbour with the seed's old
+    spin joins with probability p0, is flipped and queued; returns the new
+    queue end.  Branch-free: the add decision is a coin flip at T_c."""
+    cdef Py_ssize_t k, j
+    cdef signed char sj
+    cdef int add
+    for k in range(count):
+        j = nb[k]
+        sj = s[j]
+        add = (sj == old) & (next_u53(st) < p0)
+        s[j] = sj * <signed char>(1 - 2 * add)
+        queue[tail] = <int32_t>j
+        tail += add
+    return tail
+
+
 cdef inline Py_ssize_t _wolff_uniform_regular(signed char* s, Py_ssize_t n,
                                               const int32_t* indices, const Py_ssize_t z,
                                               uint64_t p0, int32_t* queue,
@@ -23,23 +43,13 @@ cdef inline Py_ssize_t _wolff_uniform_regular(signed char* s, Py_ssize_t n,
     # Every site has degree z (a literal at the call site: the k loop unrolls),
     # so the neighbours of i are indices[z i : z i + z].
     cdef Py_ssize_t seed = next_index(st, n)
-    cdef Py_ssize_t head = 0, tail = 1, k, i, j
-    cdef signed char old = s[seed], sj
-    cdef const int32_t* nb
-    cdef int add
+    cdef Py_ssize_t head = 0, tail = 1
+    cdef signed char old = s[seed]
     queue[0] = <int32_t>seed
     s[seed] = -old
     while head < tail:
-        i = queue[head]
+        tail = _grow_uniform(s, indices + z * queue[head], z, old, p0, queue, tail, st)
         head += 1
-        nb = indices + z * i
-        for k in range(z):
-            j = nb[k]
-            sj = s[j]
-            add = (sj == old) & (next_u53(st) < p0)
-            s[j] = sj * <signed char>(1 - 2 * add)
-            queue[tail] = <int32_t>j
-            tail += add
     return tail
 
 
@@ -61,8 +71,7 @@ cdef inline Py_ssize_t _wolff_cluster(signed char* s, Py_ssize_t n, const int32_
     """
     cdef Py_ssize_t seed = next_index(st, n)
     cdef Py_ssize_t head = 0, tail = 1, k, i, j
-    cdef signed char old = s[seed], old_i, sj
-    cdef int add
+    cdef signed char old = s[seed], old_i
     cdef uint64_t p0 = padd[0]
     queue[0] = <int32_t>seed
     s[seed] = -old
@@ -70,13 +79,8 @@ cdef inline Py_ssize_t _wolff_cluster(signed char* s, Py_ssize_t n, const int32_
         i = queue[head]
         head += 1
         if uniform:
-            for k in range(indptr[i], indptr[i + 1]):
-                j = indices[k]
-                sj = s[j]
-                add = (sj == old) & (next_u53(st) < p0)
-                s[j] = sj * <signed char>(1 - 2 * add)
-                queue[tail] = <int32_t>j
-                tail += add
+            tail = _grow_uniform(s, indices + indptr[i], indptr[i + 1] - indptr[i], old, p0,
+                                 queue, tail, st)
         else:
             old_i = -s[i]
             for k in range(indptr[i], indptr[i + 1]):
