@@ -15,6 +15,7 @@ The configuration and the kernel's random state persist, so a second
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import sys
@@ -211,18 +212,12 @@ class _Chunker:
             return 1
         return max(1, int(self.target / max(self.seconds_per_sweep * unit, 1e-9)))
 
+    @contextlib.contextmanager
     def timing(self, sweeps):
-        chunker = self
-
-        class _Timer:
-            def __enter__(self):
-                self.t0 = time.perf_counter()
-
-            def __exit__(self, *exc):
-                dt = time.perf_counter() - self.t0
-                chunker.seconds_per_sweep = max(dt / max(sweeps, 1), 1e-9)
-
-        return _Timer()
+        """Time one kernel call of ``sweeps`` sweeps to size the next ones."""
+        t0 = time.perf_counter()
+        yield
+        self.seconds_per_sweep = max((time.perf_counter() - t0) / max(sweeps, 1), 1e-9)
 
 
 def _progress_bar(progress, total, sim):

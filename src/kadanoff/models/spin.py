@@ -260,6 +260,7 @@ class _IsingWolff(_ClusterBase):
         self.queue = np.zeros(model.n_sites + 1, dtype=np.int32)   # +1: see wolff_run
         self.degree = self.lat.common_degree     # > 0: unrolled neighbour loop
         self.history = []              # (flipped, clusters) per thermalisation sweep
+        self.history_total = [0, 0]    # their sums
         self.estimation_sweeps = 0
         self.flipped = 0
         self.clusters = 0
@@ -281,8 +282,7 @@ class _IsingWolff(_ClusterBase):
         """Clusters until N spins have flipped: only ever used while not measuring."""
         n = self.model.n_sites
         flipped = count = 0
-        done_f = sum(f for f, _ in self.history)
-        done_c = sum(c for _, c in self.history)
+        done_f, done_c = self.history_total
         empty = {"E": np.empty(0), "M": np.empty(0)}
         while flipped < n:
             # batch size from the mean cluster size seen so far (1 cluster at first)
@@ -292,6 +292,8 @@ class _IsingWolff(_ClusterBase):
             flipped += f
             count += c
         self.history.append((flipped, count))
+        self.history_total[0] += flipped
+        self.history_total[1] += count
 
     def thermalize(self, state, rng_state, n_sweeps):
         if self.clusters_per_sweep is not None:
@@ -309,7 +311,7 @@ class _IsingWolff(_ClusterBase):
         recent = self.history[len(self.history) // 2:]
         mean_size = sum(f for f, _ in recent) / sum(c for _, c in recent)
         self.clusters_per_sweep = max(1, math.ceil(self.model.n_sites / mean_size))
-        self.history = []
+        self.history, self.history_total = [], [0, 0]
 
     def run(self, state, rng_state, n_measure, every, raw):
         f, c = self._call(state, rng_state, n_measure, every, self.clusters_per_sweep, raw)
