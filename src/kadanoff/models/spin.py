@@ -70,7 +70,9 @@ class Ising(Model):
     ``sweep="random"`` draws N sites at random. Metropolis on lattices of
     degree <= 2 (chains) always uses random sites: with a fixed order its
     certain acceptance of dE <= 0 moves domain walls deterministically and
-    the chain is not ergodic.
+    the chain is not ergodic. For the same reason ordered Metropolis mixes
+    slowly at very high T (nearly every move is accepted): prefer
+    ``sweep="random"`` or heat bath there.
 
     ``wolff``, ``swendsen-wang``: Fortuin-Kasteleyn clusters, only for h = 0
     and unfrustrated couplings (any sign pattern that a gauge transformation
