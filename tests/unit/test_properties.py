@@ -4,7 +4,6 @@ crash the interpreter or return silent garbage."""
 import math
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -1,5 +1,4 @@
 """Comparisons of Monte Carlo estimates with exact values in standard errors."""
-import numpy as np
 
 Z_MAX = 4.0
 
