@@ -13,20 +13,25 @@ anything = st.one_of(
     st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True),
     st.text(max_size=5), st.lists(st.integers(-3, 3), max_size=4),
     st.just(np.array([1.0, np.nan])), st.just(np.zeros((2, 2))))
-FAST = settings(max_examples=60, deadline=None,
+# Sizes: small ones, or ones past the 32-bit index limit (an honest ValueError).
+# Sizes in between are valid but need gigabytes; the OOM killer, not a
+# MemoryError, answers those on CI machines, so they are not drawn here.
+sizes = st.one_of(st.integers(-10, 40), st.integers(2**31, 10**12))
+size_or_anything = st.one_of(sizes, st.none(), st.booleans(), st.floats(allow_nan=True),
+                             st.text(max_size=5), st.just(np.zeros((2, 2))))
+# derandomize: the same examples on every run and machine (no flaky tests)
+FAST = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST
-@given(L=anything, periodic=anything)
+@given(L=size_or_anything, periodic=anything)
 def test_lattice_factories(L, periodic):
     for factory in (kd.lattice.square, kd.lattice.triangular, kd.lattice.honeycomb,
                     kd.lattice.chain, kd.lattice.cubic):
         try:
             lat = factory(L, periodic=periodic)
         except (ValueError, TypeError):
-            continue
-        except MemoryError:         # a valid but enormous lattice: an honest error
             continue
         assert lat.n_sites >= 2 and lat.indptr[-1] == 2 * lat.n_bonds
 
@@ -43,7 +48,7 @@ def test_valid_lattices_are_consistent(L, periodic):
 
 
 @FAST
-@given(n=anything, edges=anything, weights=anything)
+@given(n=size_or_anything, edges=anything, weights=anything)
 def test_from_edges(n, edges, weights):
     try:
         lat = kd.lattice.from_edges(n, edges, weights)
