@@ -137,7 +137,7 @@ class Simulation:
             raise TypeError("callback must be callable or None")
         n_measure = sweeps // measure_every
         upd = self._updater
-        raw = {name: np.empty(n_measure) for name in upd.raw_names}
+        raw = upd.raw_buffers(n_measure)
         bar = _progress_bar(progress, thermalize + sweeps, self)
         started = time.perf_counter()
         done = 0

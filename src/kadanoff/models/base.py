@@ -14,6 +14,8 @@ small protocol, so there is one run loop for every model:
     model.params()                    plain-data parameters for Results metadata
 
     updater.raw_names                 what the kernel writes per measurement
+    updater.raw_shapes                {name: shape of one measurement} for the
+                                      non-scalar ones (default: scalars)
     updater.run(state, rng_state, n_measure, every, raw)   measured sweeps
     updater.thermalize(state, rng_state, n_sweeps)         unmeasured sweeps
     updater.freeze()                  called once before the first measurement
@@ -30,14 +32,19 @@ class Updater:
     """Base class: thermalize = run without measuring; nothing to freeze."""
 
     raw_names: tuple[str, ...] = ()
+    raw_shapes: dict = {}
+
+    def raw_buffers(self, n_measure) -> dict:
+        """Empty per-measurement buffers, one per raw name."""
+        return {name: np.empty((n_measure,) + tuple(self.raw_shapes.get(name, ())))
+                for name in self.raw_names}
 
     def run(self, state, rng_state, n_measure, every, raw):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def thermalize(self, state, rng_state, n_sweeps):
         if n_sweeps > 0:
-            empty = {name: np.empty(0) for name in self.raw_names}
-            self.run(state, rng_state, 0, n_sweeps, empty)
+            self.run(state, rng_state, 0, n_sweeps, self.raw_buffers(0))
 
     def freeze(self, state, rng_state):
         """Fix any adaptive parameter before measuring (detailed balance)."""

@@ -285,7 +285,7 @@ class _IsingWolff(_ClusterBase):
         n = self.model.n_sites
         flipped = count = 0
         done_f, done_c = self.history_total
-        empty = {"E": np.empty(0), "M": np.empty(0)}
+        empty = self.raw_buffers(0)
         while flipped < n:
             # batch size from the mean cluster size seen so far (1 cluster at first)
             mean = (done_f + flipped) / (done_c + count) if done_c + count else float(n)
