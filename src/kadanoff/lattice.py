@@ -82,6 +82,14 @@ class Lattice:
         Whether the boundaries wrap around (``None`` for a general graph).
     name : str
         Short description, e.g. ``"square"``.
+    bond_vectors : array_like of float, shape (M, d), optional
+        Real-space vector from ``edges[b, 0]`` to ``edges[b, 1]`` of each bond
+        (across the boundary for wrapped bonds): the direction of a bond for
+        the helicity modulus. The factories set it.
+    cells : array_like of int, shape (N, D), optional
+        Unit-cell index of each site along the ``D = len(shape)`` axes of a
+        Bravais lattice (for Fourier components such as the second-moment
+        correlation length). The factories set it.
 
     Attributes
     ----------
@@ -96,7 +104,7 @@ class Lattice:
     """
 
     def __init__(self, n_sites, edges, *, weights=None, coords=None, shape=None,
-                 periodic=None, name="graph"):
+                 periodic=None, name="graph", bond_vectors=None, cells=None):
         n_sites = _check_size("n_sites", n_sites, minimum=1)
         edges = np.asarray(edges)
         if edges.size == 0:
@@ -126,6 +134,22 @@ class Lattice:
             if coords.ndim != 2 or coords.shape[0] != n_sites:
                 raise ValueError(f"coords must have shape ({n_sites}, d), got {coords.shape}")
             coords = _readonly(coords.copy())
+        if bond_vectors is not None:
+            bond_vectors = np.asarray(bond_vectors, dtype=np.float64)
+            if bond_vectors.ndim != 2 or bond_vectors.shape[0] != len(edges) \
+                    or not np.all(np.isfinite(bond_vectors)):
+                raise ValueError(f"bond_vectors must be finite with shape ({len(edges)}, d), "
+                                 f"got {bond_vectors.shape}")
+            bond_vectors = _readonly(bond_vectors.copy())
+        if cells is not None:
+            cells = np.asarray(cells)
+            if cells.ndim != 2 or cells.shape[0] != n_sites \
+                    or not np.issubdtype(cells.dtype, np.integer):
+                raise ValueError(f"cells must be integers with shape ({n_sites}, D), "
+                                 f"got {cells.shape}")
+            if shape is not None and cells.shape[1] != len(shape):
+                raise ValueError(f"cells must have one column per axis of shape {tuple(shape)}")
+            cells = _readonly(cells.astype(np.int64))
 
         self.n_sites = n_sites
         self.edges = _readonly(edges)
@@ -134,6 +158,8 @@ class Lattice:
         self.shape = tuple(shape) if shape is not None else None
         self.periodic = periodic
         self.name = name
+        self.bond_vectors = bond_vectors
+        self.cells = cells
 
         # CSR: every bond b=(i,j) contributes entry j to row i and i to row j.
         m = len(edges)
@@ -190,7 +216,18 @@ class Lattice:
     def with_weights(self, weights) -> "Lattice":
         """The same lattice with new bond weights (one per bond)."""
         return Lattice(self.n_sites, self.edges, weights=weights, coords=self.coords,
-                       shape=self.shape, periodic=self.periodic, name=self.name)
+                       shape=self.shape, periodic=self.periodic, name=self.name,
+                       bond_vectors=self.bond_vectors, cells=self.cells)
+
+    def entry_vectors(self) -> np.ndarray | None:
+        """Vector from site i to neighbour j for each CSR entry (row i), shape
+        (2M, d); ``None`` when the lattice has no ``bond_vectors``."""
+        if self.bond_vectors is None:
+            return None
+        rows = np.repeat(np.arange(self.n_sites), self.degree)
+        forward = self.edges[self.bond_of_entry, 0] == rows
+        v = self.bond_vectors[self.bond_of_entry]
+        return np.ascontiguousarray(np.where(forward[:, None], v, -v))
 
     def two_coloring(self):
         """Sublattice labels 0/1 if the lattice is bipartite, else ``None``."""
@@ -314,7 +351,7 @@ def _grid_edges(sizes, offsets, periodic):
     grids = np.meshgrid(*[np.arange(L) for L in sizes], indexing="ij")
     pos = np.stack([g.ravel(order="F") for g in grids], axis=1)  # site order x fastest
     strides = np.cumprod([1] + list(sizes[:-1]))
-    edges = []
+    edges, offs = [], []
     for off in offsets:
         nb = pos + np.asarray(off)
         if periodic:
@@ -325,7 +362,10 @@ def _grid_edges(sizes, offsets, periodic):
         src = pos[keep] @ strides
         dst = nb[keep] @ strides
         edges.append(np.stack([src, dst], axis=1))
-    return pos, np.concatenate(edges) if edges else np.zeros((0, 2), dtype=np.int64)
+        offs.append(np.broadcast_to(np.asarray(off, dtype=float), (len(src), len(sizes))))
+    if not edges:
+        return pos, np.zeros((0, 2), dtype=np.int64), np.zeros((0, len(sizes)))
+    return pos, np.concatenate(edges), np.concatenate(offs)
 
 
 def square(L, Ly=None, *, periodic=True) -> Lattice:
@@ -333,9 +373,9 @@ def square(L, Ly=None, *, periodic=True) -> Lattice:
     Lx = _check_size("L", L)
     Ly = Lx if Ly is None else _check_size("Ly", Ly)
     periodic = _check_periodic(periodic)
-    pos, edges = _grid_edges((Lx, Ly), [(1, 0), (0, 1)], periodic)
+    pos, edges, vec = _grid_edges((Lx, Ly), [(1, 0), (0, 1)], periodic)
     return Lattice(Lx * Ly, edges, coords=pos.astype(float), shape=(Lx, Ly),
-                   periodic=periodic, name="square")
+                   periodic=periodic, name="square", bond_vectors=vec, cells=pos)
 
 
 def triangular(L, Ly=None, *, periodic=True) -> Lattice:
@@ -344,10 +384,10 @@ def triangular(L, Ly=None, *, periodic=True) -> Lattice:
     Lx = _check_size("L", L)
     Ly = Lx if Ly is None else _check_size("Ly", Ly)
     periodic = _check_periodic(periodic)
-    pos, edges = _grid_edges((Lx, Ly), [(1, 0), (0, 1), (-1, 1)], periodic)
-    coords = np.stack([pos[:, 0] + 0.5 * pos[:, 1], pos[:, 1] * np.sqrt(3) / 2], axis=1)
-    return Lattice(Lx * Ly, edges, coords=coords, shape=(Lx, Ly), periodic=periodic,
-                   name="triangular")
+    pos, edges, off = _grid_edges((Lx, Ly), [(1, 0), (0, 1), (-1, 1)], periodic)
+    basis = np.array([[1.0, 0.0], [0.5, np.sqrt(3) / 2]])
+    return Lattice(Lx * Ly, edges, coords=pos @ basis, shape=(Lx, Ly), periodic=periodic,
+                   name="triangular", bond_vectors=off @ basis, cells=pos)
 
 
 def honeycomb(L, Ly=None, *, periodic=True) -> Lattice:
@@ -360,9 +400,12 @@ def honeycomb(L, Ly=None, *, periodic=True) -> Lattice:
     Lx = _check_size("L", L)
     Ly = Lx if Ly is None else _check_size("Ly", Ly)
     periodic = _check_periodic(periodic)
-    pos, _ = _grid_edges((Lx, Ly), [], periodic)
+    pos, _, _ = _grid_edges((Lx, Ly), [], periodic)
     cell = pos[:, 0] + Lx * pos[:, 1]
-    edges = []
+    a1 = np.array([np.sqrt(3), 0.0])
+    a2 = np.array([np.sqrt(3) / 2, 1.5])
+    ab = np.array([np.sqrt(3) / 2, 0.5])        # from A to B in the same cell
+    edges, vec = [], []
     for dx, dy in [(0, 0), (-1, 0), (0, -1)]:
         nb = pos + np.array([dx, dy])
         if periodic:
@@ -372,23 +415,23 @@ def honeycomb(L, Ly=None, *, periodic=True) -> Lattice:
             keep = np.all((nb >= 0) & (nb < np.array([Lx, Ly])), axis=1)
         nb_cell = nb[keep, 0] + Lx * nb[keep, 1]
         edges.append(np.stack([2 * cell[keep], 2 * nb_cell + 1], axis=1))
-    a1 = np.array([np.sqrt(3), 0.0])
-    a2 = np.array([np.sqrt(3) / 2, 1.5])
+        vec.append(np.broadcast_to(ab + dx * a1 + dy * a2, (int(keep.sum()), 2)))
     origin = pos[:, :1] * a1 + pos[:, 1:] * a2
     coords = np.empty((2 * Lx * Ly, 2))
     coords[0::2] = origin
     coords[1::2] = origin + np.array([np.sqrt(3) / 2, 0.5])
     return Lattice(2 * Lx * Ly, np.concatenate(edges), coords=coords, shape=(Lx, Ly),
-                   periodic=periodic, name="honeycomb")
+                   periodic=periodic, name="honeycomb", bond_vectors=np.concatenate(vec),
+                   cells=np.repeat(pos, 2, axis=0))
 
 
 def chain(L, *, periodic=True) -> Lattice:
     """Linear chain of L sites (L bonds if periodic, L - 1 if open)."""
     L = _check_size("L", L)
     periodic = _check_periodic(periodic)
-    pos, edges = _grid_edges((L,), [(1,)], periodic)
+    pos, edges, vec = _grid_edges((L,), [(1,)], periodic)
     return Lattice(L, edges, coords=pos.astype(float), shape=(L,), periodic=periodic,
-                   name="chain")
+                   name="chain", bond_vectors=vec, cells=pos)
 
 
 def cubic(L, Ly=None, Lz=None, *, periodic=True) -> Lattice:
@@ -397,9 +440,9 @@ def cubic(L, Ly=None, Lz=None, *, periodic=True) -> Lattice:
     Ly = Lx if Ly is None else _check_size("Ly", Ly)
     Lz = Lx if Lz is None else _check_size("Lz", Lz)
     periodic = _check_periodic(periodic)
-    pos, edges = _grid_edges((Lx, Ly, Lz), [(1, 0, 0), (0, 1, 0), (0, 0, 1)], periodic)
+    pos, edges, vec = _grid_edges((Lx, Ly, Lz), [(1, 0, 0), (0, 1, 0), (0, 0, 1)], periodic)
     return Lattice(Lx * Ly * Lz, edges, coords=pos.astype(float), shape=(Lx, Ly, Lz),
-                   periodic=periodic, name="cubic")
+                   periodic=periodic, name="cubic", bond_vectors=vec, cells=pos)
 
 
 def from_edges(n_sites, edges, weights=None, *, coords=None) -> Lattice:
