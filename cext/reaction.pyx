@@ -1,0 +1,390 @@
+# Continuous-time reaction-diffusion engine on a CSR neighbour table.
+#
+# State.  Every site i holds K "slots" (K = carrying capacity; K = 1 is site
+# restriction); slot i*K + k carries a label: 0 = vacancy, 1..S = species.
+# All rules are mass action over slots (vacancies count as label 0), compiled
+# in Python (kadanoff.models.reaction) into tables:
+#   single-slot   a -> a'                     rate per slot holding a
+#   on-site pair  {a, b} -> {a', b'}          rate per unordered pair of distinct
+#                                             slots of one site
+#   neighbour     (a at i, b at j) -> (a', b') rate per pair of slots on a bond
+# Each transition is attributed to one "initiator" slot (its first non-vacancy
+# reactant); a pair rule with two equal reactants enters the directed table at
+# half its rate, so that either slot may initiate it.
+#
+# Algorithm (uniformisation / thinning, exact in continuous time).  A slot with
+# label a proposes events at the constant rate
+#     R[a] = u[a] + (K - 1) o[a] + zmax K p[a]
+# u[a]: total single-slot rate; o[a] (p[a]): the largest total on-site
+# (neighbour) pair rate over partner labels b.  Proposals arrive at total rate
+# Lambda = sum_a n_a R[a] (n_a = slots with label a), with exponential waiting
+# times.  A proposal picks a label class with probability n_a R[a] / Lambda, a
+# uniform slot of that class (class member lists), and one uniform y in
+# [0, R[a]) that selects the channel: a single-slot rule, or a partner (another
+# slot of the site / a neighbour direction d < zmax and a slot of that site)
+# plus a residual that is compared with the cumulative rates of the rules for
+# (a, b); a residual above the total, or d >= degree(i), is a rejection.  Every
+# transition x -> y thus fires at exactly its rate, so the trajectory law is the
+# master equation's (up to the 53-bit resolution of the uniform variates).
+# Lambda depends only on the class counts and is recomputed after each
+# accepted event.
+#
+# Absorbing states: Lambda = 0, or (checked exactly, after a long run of
+# rejections) no initiator slot has any rule whose partner label is present
+# next to it.  The absorption time is the time of the last accepted event.
+#
+# Nothing is allocated per step; all buffers come from Python.
+from libc.stdint cimport uint64_t, int32_t, int64_t, uint8_t
+from libc.math cimport log, INFINITY
+
+from rng cimport next_double
+
+cdef enum:
+    STATUS_TIME = 0
+    STATUS_ABSORBED = 1
+    STATUS_PROPOSALS = 2
+
+# per-label parameter columns
+cdef enum:
+    P_R = 0
+    P_U = 1
+    P_ONW = 2
+    P_O = 3
+    P_P = 4
+    P_NCOL = 5
+
+
+ctypedef struct Engine:
+    uint8_t* labels
+    int32_t* members          # L x n_slots
+    int32_t* pos
+    int64_t* count            # L
+    Py_ssize_t n_slots, K, L, zmax
+    const int32_t* indptr
+    const int32_t* indices
+    const double* par         # L x P_NCOL
+    const int32_t* ptr        # L + 2 L^2 + 1 channel pointers
+    const double* cum
+    const uint8_t* prod       # n_channels x 2
+    const double* site_w      # per-site weight (NULL: not tracked)
+    double wsum               # sum of site_w over particle slots
+    uint8_t* dirty            # NULL: no journal
+    int32_t* journal
+    Py_ssize_t n_journal
+    double t, t_last
+    int64_t events, proposals, since_accept
+    uint64_t rng[4]
+
+
+cdef inline void _set_label(Engine* e, Py_ssize_t slot, uint8_t new) noexcept nogil:
+    cdef uint8_t old = e.labels[slot]
+    cdef Py_ssize_t p, last_slot
+    cdef int64_t last
+    if old == new:
+        return
+    # remove from class old (swap with its last member)
+    p = e.pos[slot]
+    last = e.count[old] - 1
+    last_slot = e.members[old * e.n_slots + last]
+    e.members[old * e.n_slots + p] = <int32_t>last_slot
+    e.pos[last_slot] = <int32_t>p
+    e.count[old] = last
+    # append to class new
+    e.members[new * e.n_slots + e.count[new]] = <int32_t>slot
+    e.pos[slot] = <int32_t>e.count[new]
+    e.count[new] += 1
+    e.labels[slot] = new
+    if e.site_w != NULL and (old == 0) != (new == 0):
+        if new == 0:
+            e.wsum -= e.site_w[slot // e.K]
+        else:
+            e.wsum += e.site_w[slot // e.K]
+    if e.dirty != NULL and not e.dirty[slot]:
+        e.dirty[slot] = 1
+        e.journal[e.n_journal] = <int32_t>slot
+        e.n_journal += 1
+
+
+cdef inline double _total_rate(Engine* e) noexcept nogil:
+    cdef Py_ssize_t a
+    cdef double lam = 0.0
+    for a in range(e.L):
+        lam += e.count[a] * e.par[a * P_NCOL + P_R]
+    return lam
+
+
+cdef inline bint _fire(Engine* e, Py_ssize_t c0, Py_ssize_t c1, double y,
+                       Py_ssize_t s1, Py_ssize_t s2) noexcept nogil:
+    """Apply the first channel in [c0, c1) whose cumulative rate exceeds y."""
+    cdef Py_ssize_t c
+    for c in range(c0, c1):
+        if y < e.cum[c]:
+            _set_label(e, s1, e.prod[2 * c])
+            if s2 >= 0:
+                _set_label(e, s2, e.prod[2 * c + 1])
+            return True
+    return False
+
+
+cdef bint _can_move(Engine* e) noexcept nogil:
+    """Exact check: can any transition fire in the current state?"""
+    cdef Py_ssize_t a, m, slot, site, k, q, j, b, L = e.L, K = e.K
+    cdef const int32_t* ptr = e.ptr
+    for a in range(L):
+        if e.par[a * P_NCOL + P_R] == 0.0 or e.count[a] == 0:
+            continue
+        if ptr[a + 1] > ptr[a]:
+            return True                      # a single-slot rule always applies
+        for m in range(e.count[a]):
+            slot = e.members[a * e.n_slots + m]
+            site = slot // K
+            for k in range(K):
+                if site * K + k != slot:
+                    b = e.labels[site * K + k]
+                    q = L + a * L + b
+                    if ptr[q + 1] > ptr[q]:
+                        return True
+            for q in range(e.indptr[site], e.indptr[site + 1]):
+                j = e.indices[q]
+                for k in range(K):
+                    b = e.labels[j * K + k]
+                    if ptr[L + L * L + a * L + b + 1] > ptr[L + L * L + a * L + b]:
+                        return True
+    return False
+
+
+cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogil:
+    """Run until time t_stop, an absorbing state, or max_proposals proposals."""
+    cdef double lam = _total_rate(e), x, w, y, pa, Ra
+    cdef Py_ssize_t a, idx, slot, site, d, k, partner, b, q, deg
+    cdef Py_ssize_t L = e.L, K = e.K, zmax = e.zmax
+    cdef int64_t n_prop = 0, active, threshold
+    cdef const double* par
+    cdef uint64_t* st = e.rng
+    while True:
+        if lam <= 0.0:
+            return STATUS_ABSORBED
+        if n_prop >= max_proposals:
+            return STATUS_PROPOSALS
+        if e.since_accept > 256:
+            # a long run of rejections: check exactly for a frozen state
+            active = 0
+            for a in range(L):
+                if e.par[a * P_NCOL + P_R] > 0.0:
+                    active += e.count[a]
+            threshold = 256 + 16 * active * (zmax + 1) * K
+            if e.since_accept > threshold:
+                if not _can_move(e):
+                    return STATUS_ABSORBED
+                e.since_accept = 0
+        x = -log(1.0 - next_double(st)) / lam
+        if e.t + x > t_stop:
+            e.t = t_stop                     # memoryless: the overshoot is discarded
+            return STATUS_TIME
+        e.t += x
+        n_prop += 1
+        e.proposals += 1
+        e.since_accept += 1
+        # class and slot
+        x = next_double(st) * lam
+        a = 0
+        while True:
+            w = e.count[a] * e.par[a * P_NCOL + P_R]
+            if x < w or a == L - 1:
+                break
+            x -= w
+            a += 1
+        while e.count[a] == 0 or e.par[a * P_NCOL + P_R] == 0.0:
+            a -= 1                           # rounding at the top end only
+        par = e.par + a * P_NCOL
+        Ra = par[P_R]
+        idx = <Py_ssize_t>(x / Ra)
+        if idx >= e.count[a]:
+            idx = e.count[a] - 1
+        slot = e.members[a * e.n_slots + idx]
+        # channel
+        y = next_double(st) * Ra
+        if y < par[P_U]:
+            if _fire(e, e.ptr[a], e.ptr[a + 1], y, slot, -1):
+                e.events += 1
+                e.since_accept = 0
+                e.t_last = e.t
+                lam = _total_rate(e)
+            continue
+        y -= par[P_U]
+        site = slot // K
+        if y < par[P_ONW]:
+            pa = par[P_O]
+            k = <Py_ssize_t>(y / pa)
+            if k >= K - 1:
+                k = K - 2
+            y -= k * pa
+            partner = site * K + k
+            if partner >= slot:
+                partner += 1
+            b = e.labels[partner]
+            q = L + a * L + b
+        else:
+            y -= par[P_ONW]
+            pa = par[P_P]
+            if pa <= 0.0:
+                continue
+            d = <Py_ssize_t>(y / (pa * K))
+            if d >= zmax:
+                d = zmax - 1
+            y -= d * pa * K
+            k = <Py_ssize_t>(y / pa)
+            if k >= K:
+                k = K - 1
+            y -= k * pa
+            deg = e.indptr[site + 1] - e.indptr[site]
+            if d >= deg:
+                continue
+            partner = e.indices[e.indptr[site] + d] * K + k
+            b = e.labels[partner]
+            q = L + L * L + a * L + b
+        if _fire(e, e.ptr[q], e.ptr[q + 1], y, slot, partner):
+            e.events += 1
+            e.since_accept = 0
+            e.t_last = e.t
+            lam = _total_rate(e)
+
+
+cdef void _init_engine(Engine* e, uint8_t[::1] labels, int32_t[:, ::1] members,
+                       int32_t[::1] pos, int64_t[::1] count, Py_ssize_t K, Py_ssize_t zmax,
+                       const int32_t[::1] indptr, const int32_t[::1] indices,
+                       const double[:, ::1] par, const int32_t[::1] ptr,
+                       const double[::1] cum, const uint8_t[:, ::1] prod,
+                       const double[::1] site_w, uint64_t[::1] rng_state):
+    e.labels = &labels[0]
+    e.members = &members[0, 0]
+    e.pos = &pos[0]
+    e.count = &count[0]
+    e.n_slots = labels.shape[0]
+    e.K = K
+    e.L = count.shape[0]
+    e.zmax = zmax
+    e.indptr = &indptr[0]
+    e.indices = &indices[0] if indices.shape[0] > 0 else NULL
+    e.par = &par[0, 0]
+    e.ptr = &ptr[0]
+    e.cum = &cum[0] if cum.shape[0] > 0 else NULL
+    e.prod = &prod[0, 0] if prod.shape[0] > 0 else NULL
+    e.site_w = &site_w[0] if site_w.shape[0] > 0 else NULL
+    e.wsum = 0.0
+    e.dirty = NULL
+    e.journal = NULL
+    e.n_journal = 0
+    e.events = 0
+    e.proposals = 0
+    e.since_accept = 0
+    e.rng[0], e.rng[1], e.rng[2], e.rng[3] = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
+
+
+def build_classes(const uint8_t[::1] labels, int32_t[:, ::1] members, int32_t[::1] pos,
+                  int64_t[::1] count):
+    """Fill the class member lists, positions and counts from the labels."""
+    cdef Py_ssize_t s, a, n = labels.shape[0]
+    with nogil:
+        for a in range(count.shape[0]):
+            count[a] = 0
+        for s in range(n):
+            a = labels[s]
+            members[a, count[a]] = <int32_t>s
+            pos[s] = <int32_t>count[a]
+            count[a] += 1
+
+
+def advance(uint8_t[::1] labels, int32_t[:, ::1] members, int32_t[::1] pos,
+            int64_t[::1] count, Py_ssize_t K, Py_ssize_t zmax,
+            const int32_t[::1] indptr, const int32_t[::1] indices,
+            const double[:, ::1] par, const int32_t[::1] ptr, const double[::1] cum,
+            const uint8_t[:, ::1] prod, uint64_t[::1] rng_state,
+            double[::1] clock, int64_t[::1] counters, double t_stop, int64_t max_proposals):
+    """Advance one trajectory from clock[0] towards t_stop.
+
+    clock = [t, t_last_event]; counters = [events, proposals, since_accept]
+    (both updated in place).  Returns 0 (reached t_stop), 1 (absorbing state;
+    clock[1] is the absorption time) or 2 (max_proposals used up).
+    """
+    cdef Engine e
+    cdef double[::1] no_w = clock[:0]
+    _init_engine(&e, labels, members, pos, count, K, zmax, indptr, indices, par, ptr, cum,
+                 prod, no_w, rng_state)
+    e.t = clock[0]
+    e.t_last = clock[1]
+    e.since_accept = counters[2]
+    cdef int status
+    with nogil:
+        status = _advance(&e, t_stop, max_proposals)
+    clock[0] = e.t
+    clock[1] = e.t_last
+    counters[0] += e.events
+    counters[1] += e.proposals
+    counters[2] = e.since_accept
+    rng_state[0], rng_state[1], rng_state[2], rng_state[3] = e.rng[0], e.rng[1], e.rng[2], e.rng[3]
+    return status
+
+
+def ensemble(uint8_t[::1] labels, int32_t[:, ::1] members, int32_t[::1] pos,
+             int64_t[::1] count, Py_ssize_t K, Py_ssize_t zmax,
+             const int32_t[::1] indptr, const int32_t[::1] indices,
+             const double[:, ::1] par, const int32_t[::1] ptr, const double[::1] cum,
+             const uint8_t[:, ::1] prod, uint64_t[::1] rng_state,
+             const double[::1] site_w, uint8_t[::1] dirty, int32_t[::1] journal,
+             const double[::1] times, Py_ssize_t n_runs,
+             int64_t[:, :, ::1] out_count, double[:, ::1] out_w, double[::1] out_absorbed,
+             int64_t[::1] counters):
+    """n_runs independent trajectories from the configuration in `labels`
+    (with its class lists), recorded at the increasing `times` (from t = 0).
+
+    out_count[r, m, a]: slots with label a at times[m]; out_w[r, m]: sum of
+    site_w over particle slots (if site_w is non-empty); out_absorbed[r]: the
+    absorption time, or +inf.  After each run only the slots that changed are
+    reset (journal), so a sparse run on a large lattice costs what it touches.
+    The configuration is restored on return.
+    """
+    cdef Engine e
+    _init_engine(&e, labels, members, pos, count, K, zmax, indptr, indices, par, ptr, cum,
+                 prod, site_w, rng_state)
+    cdef uint8_t* init_labels = NULL
+    cdef Py_ssize_t r, m, a, i, slot, n_times = times.shape[0], L = count.shape[0]
+    cdef int status
+    cdef double w0 = 0.0
+    cdef bint track_w = site_w.shape[0] > 0
+    import numpy as np
+    init = np.array(labels, copy=True)
+    cdef uint8_t[::1] init_view = init
+    init_labels = &init_view[0]
+    if track_w:
+        for slot in range(labels.shape[0]):
+            if labels[slot] != 0:
+                w0 += site_w[slot // K]
+    e.dirty = &dirty[0]
+    e.journal = &journal[0]
+    with nogil:
+        for r in range(n_runs):
+            e.t = 0.0
+            e.t_last = 0.0
+            e.since_accept = 0
+            e.wsum = w0
+            status = STATUS_TIME
+            out_absorbed[r] = INFINITY
+            for m in range(n_times):
+                if status == STATUS_TIME:
+                    status = _advance(&e, times[m], 9223372036854775807)
+                    if status == STATUS_ABSORBED:
+                        out_absorbed[r] = e.t_last
+                for a in range(L):
+                    out_count[r, m, a] = e.count[a]
+                if track_w:
+                    out_w[r, m] = e.wsum
+            # restore the initial configuration
+            for i in range(e.n_journal):
+                slot = e.journal[i]
+                _set_label(&e, slot, init_labels[slot])
+                e.dirty[slot] = 0
+            e.n_journal = 0
+    counters[0] += e.events
+    counters[1] += e.proposals
+    rng_state[0], rng_state[1], rng_state[2], rng_state[3] = e.rng[0], e.rng[1], e.rng[2], e.rng[3]
