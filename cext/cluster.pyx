@@ -253,3 +253,230 @@ def swendsen_wang_run(signed char[::1] s, const int32_t[::1] bond_i, const int32
                 ising_energy_magnetization(s, indptr, indices, weights, field,
                                            &out_energy[m], &out_magnetization[m])
     rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]
+
+
+# ---------------------------------------------------------------------------
+# Embedded-cluster Wolff for discrete q-state models (Potts, clock).
+#
+# A state involution g (g(g(a)) = a) that leaves the bond energy invariant,
+# K[g a, g b] = K[a, b], plays the role of the Ising spin flip.  A cluster is
+# grown from a random seed with state a0, for g drawn uniformly from
+# choices[a0] (the involutions that move a0; the same number for every state,
+# and g moves a0 iff it moves g(a0), so the choice is reversible).  The bond
+# (i, j) joins j with probability
+#     p = 1 - exp(min(0, beta J_ij D)),   D = K[g a_i, a_j] - K[a_i, a_j],
+# i.e. 1 - exp(-beta dE) for dE the energy change of the bond if i alone were
+# mapped by g; the cluster is mapped by g.  Potts: g = transposition (a0 b),
+# which is the usual "seed state -> random other state" move; clock: g = a
+# reflection n -> (m - n) mod q, Wolff's embedding through a mirror line.
+# Sites are mapped when they join; for ferromagnetic couplings a mapped site
+# has D > 0 towards every cluster site, so it is never offered again.
+# Uniform couplings use P2[a, b] = exp(beta J (K[a, b] - c)) <= 1:
+# exp(beta J D) = P2[g a, b] / P2[a, b], no exponential in the loop.
+# ---------------------------------------------------------------------------
+from libc.math cimport exp, expm1, sqrt, log
+from rng cimport next_double
+from observe cimport Tables, tables_from, measure_discrete, measure_vector
+
+
+cdef inline bint _join_discrete(int gi, int ai, int aj, double w, bint uniform,
+                                const double* K, const double* P2, int q, double beta,
+                                uint64_t* st) noexcept nogil:
+    """Does j (state aj) join from cluster site i (original state ai, mapped to gi)?"""
+    cdef double lo, hi, x
+    if uniform:
+        hi = P2[ai * q + aj]
+        lo = P2[gi * q + aj]
+        return lo < hi and next_double(st) * hi < hi - lo
+    x = beta * w * (K[gi * q + aj] - K[ai * q + aj])
+    return x < 0.0 and next_double(st) < -expm1(x)
+
+
+cdef inline Py_ssize_t _discrete_cluster(signed char* s, Py_ssize_t n, const Tables* t,
+                                         const signed char* gmap, const int32_t* choices,
+                                         Py_ssize_t n_choices, bint uniform, const double* K,
+                                         const double* P2, int q, double beta,
+                                         int32_t* queue, uint64_t* st) noexcept nogil:
+    cdef Py_ssize_t seed = next_index(st, n), head = 0, tail = 1, k, i, j
+    cdef int a0 = s[seed], ai, gi
+    cdef const signed char* g = gmap + q * choices[a0 * n_choices + next_index(st, n_choices)]
+    queue[0] = <int32_t>seed
+    s[seed] = g[a0]
+    while head < tail:
+        i = queue[head]
+        head += 1
+        gi = s[i]              # mapped state; the original is g(gi)
+        ai = g[gi]
+        for k in range(t.indptr[i], t.indptr[i + 1]):
+            j = t.indices[k]
+            if _join_discrete(gi, ai, s[j], t.weights[k], uniform, K, P2, q, beta, st):
+                s[j] = g[s[j]]
+                queue[tail] = <int32_t>j
+                tail += 1
+    return tail
+
+
+def discrete_wolff_run(signed char[::1] s, const double[:, ::1] K, const double[:, ::1] P2,
+                       bint uniform, const signed char[:, ::1] gmap,
+                       const int32_t[:, ::1] choices, double beta, object obs,
+                       int32_t[::1] queue, uint64_t[::1] rng_state, Py_ssize_t n_measure,
+                       Py_ssize_t every, Py_ssize_t clusters_per_sweep, double[:, ::1] out):
+    """Embedded-cluster Wolff sweeps of `clusters_per_sweep` clusters each;
+    measurement rows as in cext/observe.pxd.  Returns (sites mapped, clusters)."""
+    cdef uint64_t st[4]
+    st[0], st[1], st[2], st[3] = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
+    cdef Tables t = tables_from(obs)
+    cdef Py_ssize_t m, sweep, c, n = s.shape[0], q = K.shape[0]
+    cdef Py_ssize_t blocks = n_measure if n_measure > 0 else 1
+    cdef long long flipped = 0, clusters = 0
+    if queue.shape[0] < n or gmap.shape[1] != q or choices.shape[0] != q:
+        raise ValueError("inconsistent table shapes")
+    with nogil:
+        for m in range(blocks):
+            for sweep in range(every):
+                for c in range(clusters_per_sweep):
+                    flipped += _discrete_cluster(&s[0], n, &t, &gmap[0, 0], &choices[0, 0],
+                                                 choices.shape[1], uniform, &K[0, 0],
+                                                 &P2[0, 0], q, beta, &queue[0], st)
+                clusters += clusters_per_sweep
+            if n_measure > 0:
+                measure_discrete(&s[0], &t, beta, &out[m, 0])
+    rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]
+    return flipped, clusters
+
+
+# ---------------------------------------------------------------------------
+# Swendsen-Wang for the Potts model: a bond between equal states is occupied
+# with probability p_ij = 1 - exp(-beta J_ij) (J_ij >= 0); every cluster of
+# the occupied bonds gets a new state drawn uniformly from the q states.
+# Union-find as in the Ising version (roots are the smallest index).
+# ---------------------------------------------------------------------------
+
+def potts_swendsen_wang_run(signed char[::1] s, Py_ssize_t q, const int32_t[::1] bond_i,
+                            const int32_t[::1] bond_j, const uint64_t[::1] padd,
+                            double beta, object obs, int32_t[::1] parent,
+                            uint64_t[::1] rng_state, Py_ssize_t n_measure, Py_ssize_t every,
+                            double[:, ::1] out):
+    """Run n_measure * every Swendsen-Wang sweeps; `padd` holds one 53-bit
+    threshold per bond, or one in all for uniform couplings."""
+    cdef uint64_t st[4]
+    st[0], st[1], st[2], st[3] = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
+    cdef Tables t = tables_from(obs)
+    cdef Py_ssize_t m, sweep, b, i, n = s.shape[0], n_bonds = bond_i.shape[0]
+    cdef Py_ssize_t blocks = n_measure if n_measure > 0 else 1
+    cdef bint uniform = padd.shape[0] == 1
+    cdef int32_t x, y, ri, rj, p
+    cdef uint64_t thr
+    with nogil:
+        for m in range(blocks):
+            for sweep in range(every):
+                for i in range(n):
+                    parent[i] = <int32_t>i
+                for b in range(n_bonds):
+                    x = bond_i[b]
+                    y = bond_j[b]
+                    thr = padd[0] if uniform else padd[b]
+                    if s[x] == s[y] and next_u53(st) < thr:
+                        ri = _find(&parent[0], x)
+                        rj = _find(&parent[0], y)
+                        parent[ri if ri > rj else rj] = rj if ri > rj else ri
+                # roots draw a state; every other site copies its parent's,
+                # which is final because parent[i] < i
+                for i in range(n):
+                    p = parent[i]
+                    if p == i:
+                        s[i] = <signed char>next_index(st, q)
+                    else:
+                        s[i] = s[p]
+            if n_measure > 0:
+                measure_discrete(&s[0], &t, beta, &out[m, 0])
+    rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]
+
+
+# ---------------------------------------------------------------------------
+# Wolff for O(n) models: a uniformly random unit vector r defines the
+# reflection s -> s - 2 (s . r) r.  From a random seed, the bond (i, j) joins
+# j with probability 1 - exp(min(0, -2 beta J_ij (s_i . r)(s_j . r))) (s_i
+# before reflection); joined sites are reflected at once (J_ij >= 0: a
+# reflected site has the opposite projection and is never offered again).
+# The accept test avoids most exponentials: 1 - exp(-x) lies in [x - x^2/2, x].
+# ---------------------------------------------------------------------------
+
+cdef inline void _random_unit(const Py_ssize_t d, double* r, uint64_t* st) noexcept nogil:
+    cdef double u = 1.0, v = 1.0, r2 = 2.0, z, rho
+    while r2 > 1.0 or r2 < 1e-300:
+        u = 2.0 * next_double(st) - 1.0
+        v = 2.0 * next_double(st) - 1.0
+        r2 = u * u + v * v
+    if d == 2:
+        r[0] = (u * u - v * v) / r2
+        r[1] = 2.0 * u * v / r2
+    else:   # Marsaglia (1972): uniform on the sphere from a point in the disc
+        rho = 2.0 * sqrt(1.0 - r2)
+        r[0] = u * rho
+        r[1] = v * rho
+        r[2] = 1.0 - 2.0 * r2
+
+
+cdef inline Py_ssize_t _on_cluster(double* s, Py_ssize_t n, const Tables* t, double beta,
+                                   const Py_ssize_t d, int32_t* queue,
+                                   uint64_t* st) noexcept nogil:
+    cdef double r[3]
+    cdef Py_ssize_t seed = next_index(st, n), head = 0, tail = 1, k, i, j, c
+    cdef double pi, pj, x, u
+    _random_unit(d, r, st)
+    pi = 0.0
+    for c in range(d):
+        pi += s[seed * d + c] * r[c]
+    for c in range(d):
+        s[seed * d + c] -= 2.0 * pi * r[c]
+    queue[0] = <int32_t>seed
+    while head < tail:
+        i = queue[head]
+        head += 1
+        pi = 0.0
+        for c in range(d):
+            pi -= s[i * d + c] * r[c]          # projection before the reflection
+        for k in range(t.indptr[i], t.indptr[i + 1]):
+            j = t.indices[k]
+            pj = 0.0
+            for c in range(d):
+                pj += s[j * d + c] * r[c]
+            x = 2.0 * beta * t.weights[k] * pi * pj
+            if x <= 0.0:
+                continue
+            u = next_double(st)
+            if u >= x or (u >= x - 0.5 * x * x and u >= -expm1(-x)):
+                continue
+            for c in range(d):
+                s[j * d + c] -= 2.0 * pj * r[c]
+            queue[tail] = <int32_t>j
+            tail += 1
+    return tail
+
+
+def on_wolff_run(double[:, ::1] s, double beta, object obs, int32_t[::1] queue,
+                 uint64_t[::1] rng_state, Py_ssize_t n_measure, Py_ssize_t every,
+                 Py_ssize_t clusters_per_sweep, double[:, ::1] out):
+    """Wolff sweeps of an O(n) model (n = 2, 3); returns (sites reflected, clusters)."""
+    cdef uint64_t st[4]
+    st[0], st[1], st[2], st[3] = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
+    cdef Tables t = tables_from(obs)
+    cdef Py_ssize_t m, sweep, c, n = s.shape[0], d = s.shape[1]
+    cdef Py_ssize_t blocks = n_measure if n_measure > 0 else 1
+    cdef long long flipped = 0, clusters = 0
+    if d != 2 and d != 3:
+        raise ValueError("O(n) kernels support n = 2 and 3")
+    with nogil:
+        for m in range(blocks):
+            for sweep in range(every):
+                for c in range(clusters_per_sweep):
+                    if d == 2:
+                        flipped += _on_cluster(&s[0, 0], n, &t, beta, 2, &queue[0], st)
+                    else:
+                        flipped += _on_cluster(&s[0, 0], n, &t, beta, 3, &queue[0], st)
+                clusters += clusters_per_sweep
+            if n_measure > 0:
+                measure_vector(&s[0, 0], &t, beta, &out[m, 0])
+    rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]
+    return flipped, clusters

@@ -224,3 +224,416 @@ def ising_local_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t
                 ising_energy_magnetization(s, indptr, indices, weights, field,
                                            &out_energy[m], &out_magnetization[m])
     rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]
+
+
+# ---------------------------------------------------------------------------
+# Discrete q-state models (Potts, clock): states a in [0, q), int8.
+#
+#   H = -sum_<ij> J_ij K[s_i, s_j] - sum_i hf[i, s_i]
+#
+# K is symmetric (Potts: delta; clock: cos(2 pi (a - b) / q)).  The local
+# weight of state a at site i is exp(beta x_a) with
+#   x_a = sum_j J_ij K[a, s_j] + hf[i, a].
+#   heatbath  : draw the new state from the exact conditional p_a ~ exp(beta x_a)
+#   metropolis: propose one of the q - 1 other states uniformly (a symmetric
+#               proposal), accept with min(1, exp(beta (x_new - x_old)))
+# Uniform couplings (the table path) replace the exponentials by products of
+# precomputed factors EJ[b, a] = exp(beta J (K[a, b] - c)) and
+# HE[i, a] = exp(beta (hf[i, a] - max_a hf[i, a])), with c chosen so that
+# every factor is <= 1; if the product underflows (beta |J| of several
+# hundred) the site is redone in log space.
+# ---------------------------------------------------------------------------
+from libc.math cimport log
+from observe cimport Tables, tables_from, measure_discrete, measure_vector
+
+cdef enum:
+    MAX_Q = 127
+
+
+cdef inline int _sample(const double* w, int q, double total, uint64_t* st) noexcept nogil:
+    """Index a with probability w[a] / total."""
+    cdef double u = next_double(st) * total
+    cdef int a
+    for a in range(q - 1):
+        u -= w[a]
+        if u < 0.0:
+            return a
+    return q - 1
+
+
+cdef inline void _log_weights(const signed char* s, Py_ssize_t i, const int32_t* indptr,
+                              const int32_t* indices, const double* weights, const double* K,
+                              int q, const double* hrow, double beta, double* x) noexcept nogil:
+    """x[a] = beta (sum_j J_ij K[a, s_j] + hf[i, a])."""
+    cdef Py_ssize_t k
+    cdef int a, b
+    for a in range(q):
+        x[a] = hrow[a]
+    for k in range(indptr[i], indptr[i + 1]):
+        b = s[indices[k]]
+        for a in range(q):
+            x[a] += weights[k] * K[b * q + a]
+    for a in range(q):
+        x[a] *= beta
+
+
+cdef inline void _discrete_site(signed char* s, Py_ssize_t i, const int32_t* indptr,
+                                const int32_t* indices, const double* weights, bint uniform,
+                                const double* K, const double* EJ, int q, const double* hrow,
+                                const double* erow, double beta, int method, double* w,
+                                uint64_t* st) noexcept nogil:
+    cdef Py_ssize_t k
+    cdef int a, b, old = s[i], new
+    cdef double total, xmax, num, den
+    if method == HEATBATH:
+        if uniform:
+            for a in range(q):
+                w[a] = erow[a]
+            for k in range(indptr[i], indptr[i + 1]):
+                b = s[indices[k]]
+                for a in range(q):
+                    w[a] *= EJ[b * q + a]
+            total = 0.0
+            for a in range(q):
+                total += w[a]
+            if total > 1e-250:
+                s[i] = <signed char>_sample(w, q, total, st)
+                return
+        _log_weights(s, i, indptr, indices, weights, K, q, hrow, beta, w)
+        xmax = w[0]
+        for a in range(1, q):
+            if w[a] > xmax:
+                xmax = w[a]
+        total = 0.0
+        for a in range(q):
+            w[a] = exp(w[a] - xmax)
+            total += w[a]
+        s[i] = <signed char>_sample(w, q, total, st)
+        return
+    # Metropolis
+    new = (old + 1 + <int>next_index(st, q - 1)) % q
+    if uniform:
+        num = erow[new]
+        den = erow[old]
+        for k in range(indptr[i], indptr[i + 1]):
+            b = s[indices[k]]
+            num *= EJ[b * q + new]
+            den *= EJ[b * q + old]
+        if den > 1e-250:
+            if num >= den or next_double(st) * den < num:
+                s[i] = <signed char>new
+            return
+    num = hrow[new]
+    den = hrow[old]
+    for k in range(indptr[i], indptr[i + 1]):
+        b = s[indices[k]]
+        num += weights[k] * K[b * q + new]
+        den += weights[k] * K[b * q + old]
+    if num >= den or next_double(st) < exp(beta * (num - den)):
+        s[i] = <signed char>new
+
+
+def discrete_local_run(signed char[::1] s, const double[:, ::1] K, const double[:, ::1] EJ,
+                       bint uniform, const double[:, ::1] hf, const double[:, ::1] HE,
+                       double beta, int method, const int64_t[:, ::1] runs, bint random_sites,
+                       object obs, uint64_t[::1] rng_state, Py_ssize_t n_measure,
+                       Py_ssize_t every, double[:, ::1] out):
+    """Run n_measure * every local sweeps of a q-state model, writing one
+    measurement row (cext/observe.pxd) into out[m] after each block of
+    `every` sweeps (n_measure = 0: `every` sweeps, no measurement).
+    hf, HE have one row per site, or one row for a uniform field.  `obs`
+    holds the neighbour table, couplings and measurement tables."""
+    cdef uint64_t st[4]
+    st[0], st[1], st[2], st[3] = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
+    cdef Tables t = tables_from(obs)
+    cdef Py_ssize_t m, sweep, r, c, i, step, n = s.shape[0], n_runs = runs.shape[0]
+    cdef Py_ssize_t blocks = n_measure if n_measure > 0 else 1
+    cdef int q = K.shape[0]
+    cdef bint site_field = hf.shape[0] > 1
+    cdef double w[MAX_Q]
+    if q > MAX_Q or q < 2:
+        raise ValueError(f"q must be in [2, {MAX_Q}]")
+    with nogil:
+        for m in range(blocks):
+            for sweep in range(every):
+                if random_sites:
+                    for c in range(n):
+                        i = next_index(st, n)
+                        _discrete_site(&s[0], i, t.indptr, t.indices, t.weights, uniform,
+                                       &K[0, 0], &EJ[0, 0], q, &hf[i if site_field else 0, 0],
+                                       &HE[i if site_field else 0, 0], beta, method, w, st)
+                    continue
+                for r in range(n_runs):
+                    i = runs[r, 0]
+                    step = runs[r, 1]
+                    for c in range(runs[r, 2]):
+                        _discrete_site(&s[0], i, t.indptr, t.indices, t.weights, uniform,
+                                       &K[0, 0], &EJ[0, 0], q, &hf[i if site_field else 0, 0],
+                                       &HE[i if site_field else 0, 0], beta, method, w, st)
+                        i += step
+            if n_measure > 0:
+                measure_discrete(&s[0], &t, beta, &out[m, 0])
+    rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]
+
+
+def measure_discrete_state(const signed char[::1] s, object obs, double beta, double[::1] row):
+    """One measurement row of a discrete configuration (for tests and the initial state)."""
+    cdef Tables t = tables_from(obs)
+    measure_discrete(&s[0], &t, beta, &row[0])
+
+
+def measure_vector_state(const double[:, ::1] s, object obs, double beta, double[::1] row):
+    """One measurement row of an O(n) configuration."""
+    cdef Tables t = tables_from(obs)
+    measure_vector(&s[0, 0], &t, beta, &row[0])
+
+
+# ---------------------------------------------------------------------------
+# O(n) models (XY: n = 2, Heisenberg: n = 3): unit vectors s_i, float64 (N, n).
+#
+#   H = -sum_<ij> J_ij s_i . s_j - h sum_i s_i^x
+#
+# With the local field H_i = sum_j J_ij s_j + h x:
+#   metropolis    : s' = (s + delta g) / |s + delta g|, g uniform in the unit
+#                   ball; the proposal density depends on s . s' only, so it is
+#                   symmetric; accept with min(1, exp(beta (s' - s) . H_i)).
+#   heatbath      : s' from the exact conditional ~ exp(beta s' . H_i):
+#                   n = 2: angle to H_i von Mises(kappa = beta |H_i|) (Best &
+#                   Fisher 1979); n = 3: cos(angle) by inverting its CDF,
+#                   azimuth uniform.
+#   overrelaxation: s' = 2 (s . H_i) H_i / |H_i|^2 - s, the reflection about
+#                   H_i: energy-conserving and its own inverse (microcanonical).
+# A sweep is one local sweep followed by `n_over` overrelaxation sweeps.
+# ---------------------------------------------------------------------------
+from libc.math cimport sqrt, cos, sin, fabs
+
+cdef enum:
+    OVERRELAX = 2
+
+
+cdef inline void _field(const double* s, Py_ssize_t i, const int32_t* indptr,
+                        const int32_t* indices, const double* weights, double h,
+                        const Py_ssize_t d, double* H) noexcept nogil:
+    cdef Py_ssize_t k, c, j
+    cdef double w
+    for c in range(d):
+        H[c] = 0.0
+    for k in range(indptr[i], indptr[i + 1]):
+        j = indices[k]
+        w = weights[k]
+        for c in range(d):
+            H[c] += w * s[j * d + c]
+    H[0] += h
+
+
+cdef inline void _ball(const Py_ssize_t d, double* g, uint64_t* st) noexcept nogil:
+    """g uniform in the d-dimensional unit ball (rejection from the cube)."""
+    cdef Py_ssize_t c
+    cdef double r2 = 2.0
+    while r2 > 1.0:
+        r2 = 0.0
+        for c in range(d):
+            g[c] = 2.0 * next_double(st) - 1.0
+            r2 += g[c] * g[c]
+
+
+cdef inline void _unit_circle(double* cs, double* sn, uint64_t* st) noexcept nogil:
+    """A uniform point (cos phi, sin phi) on the unit circle without trig."""
+    cdef double u = 1.0, v = 1.0, r2 = 2.0
+    while r2 > 1.0 or r2 < 1e-300:
+        u = 2.0 * next_double(st) - 1.0
+        v = 2.0 * next_double(st) - 1.0
+        r2 = u * u + v * v
+    cs[0] = (u * u - v * v) / r2
+    sn[0] = 2.0 * u * v / r2
+
+
+cdef inline double _von_mises_cos(double kappa, double* sin_out, uint64_t* st) noexcept nogil:
+    """cos(psi) of psi ~ von Mises(0, kappa); sin(psi) in sin_out (random sign).
+    Best & Fisher (1979) wrapped-Cauchy rejection; kappa > 1e8: the Gaussian
+    limit psi ~ N(0, 1/kappa) (relative error O(1/kappa))."""
+    cdef double tau, rho, r, z, f, c, u2, psi, g1, g2
+    if kappa > 1e8:
+        # Box-Muller from two uniforms
+        g1 = next_double(st)
+        g2 = next_double(st)
+        psi = sqrt(-2.0 * log(1.0 - g1)) * cos(KD_TWO_PI_S * g2) / sqrt(kappa)
+        sin_out[0] = sin(psi)
+        return cos(psi)
+    tau = 1.0 + sqrt(1.0 + 4.0 * kappa * kappa)
+    rho = (tau - sqrt(2.0 * tau)) / (2.0 * kappa)
+    r = (1.0 + rho * rho) / (2.0 * rho)
+    while True:
+        z = cos(3.141592653589793 * next_double(st))
+        f = (1.0 + r * z) / (r + z)
+        c = kappa * (r - f)
+        u2 = next_double(st)
+        if c * (2.0 - c) - u2 > 0.0 or log(c / u2) + 1.0 - c >= 0.0:
+            break
+    if f > 1.0:
+        f = 1.0
+    elif f < -1.0:
+        f = -1.0
+    sin_out[0] = sqrt(1.0 - f * f) if next_u64(st) >> 63 else -sqrt(1.0 - f * f)
+    return f
+
+
+cdef extern from *:
+    """
+    #define KD_TWO_PI_S 6.283185307179586
+    """
+    double KD_TWO_PI_S
+
+
+cdef inline int _on_site(double* s, Py_ssize_t i, const int32_t* indptr,
+                         const int32_t* indices, const double* weights, double h,
+                         double beta, int method, double delta, const Py_ssize_t d,
+                         uint64_t* st) noexcept nogil:
+    """Update site i; returns 1 if a Metropolis proposal was accepted."""
+    cdef double H[3]
+    cdef double g[3]
+    cdef double e1[3]
+    cdef double e2[3]
+    cdef double* si = s + i * d
+    cdef double norm2, norm, dot, hn, kappa, x, sx, cs, sn, ex
+    cdef Py_ssize_t c
+    _field(s, i, indptr, indices, weights, h, d, H)
+    if method == METROPOLIS:
+        _ball(d, g, st)
+        norm2 = 0.0
+        for c in range(d):
+            g[c] = si[c] + delta * g[c]
+            norm2 += g[c] * g[c]
+        if norm2 < 1e-300:
+            return 0
+        norm = 1.0 / sqrt(norm2)
+        dot = 0.0
+        for c in range(d):
+            g[c] *= norm
+            dot += (g[c] - si[c]) * H[c]
+        ex = beta * dot
+        if ex >= 0.0 or next_double(st) < exp(ex):
+            for c in range(d):
+                si[c] = g[c]
+            return 1
+        return 0
+    norm2 = 0.0
+    for c in range(d):
+        norm2 += H[c] * H[c]
+    if method == OVERRELAX:
+        if norm2 > 1e-300:
+            dot = 0.0
+            for c in range(d):
+                dot += si[c] * H[c]
+            dot = 2.0 * dot / norm2
+            norm2 = 0.0
+            for c in range(d):
+                si[c] = dot * H[c] - si[c]
+                norm2 += si[c] * si[c]
+            norm = 1.0 / sqrt(norm2)       # undo rounding drift of |s|
+            for c in range(d):
+                si[c] *= norm
+        return 0
+    # heat bath
+    hn = sqrt(norm2)
+    kappa = beta * hn
+    if hn < 1e-300 or kappa < 1e-10:
+        if d == 2:
+            _unit_circle(&si[0], &si[1], st)
+        else:
+            x = 2.0 * next_double(st) - 1.0
+            sx = sqrt(1.0 - x * x)
+            _unit_circle(&cs, &sn, st)
+            si[0] = sx * cs
+            si[1] = sx * sn
+            si[2] = x
+        return 0
+    for c in range(d):
+        H[c] /= hn
+    if d == 2:
+        x = _von_mises_cos(kappa, &sn, st)
+        si[0] = x * H[0] - sn * H[1]
+        si[1] = sn * H[0] + x * H[1]
+        return 0
+    # d == 3: p(x) ~ exp(kappa x) on [-1, 1], x = cos(angle to H)
+    x = 1.0 + log(next_double(st) * (1.0 - exp(-2.0 * kappa)) + exp(-2.0 * kappa)) / kappa
+    if x > 1.0:
+        x = 1.0
+    elif x < -1.0:
+        x = -1.0
+    sx = sqrt(1.0 - x * x)
+    # e1 = normalised (axis of H's smallest component) x H, e2 = H x e1
+    if fabs(H[0]) <= fabs(H[1]) and fabs(H[0]) <= fabs(H[2]):
+        e1[0], e1[1], e1[2] = 0.0, -H[2], H[1]
+    elif fabs(H[1]) <= fabs(H[2]):
+        e1[0], e1[1], e1[2] = H[2], 0.0, -H[0]
+    else:
+        e1[0], e1[1], e1[2] = -H[1], H[0], 0.0
+    norm = 1.0 / sqrt(e1[0] * e1[0] + e1[1] * e1[1] + e1[2] * e1[2])
+    for c in range(3):
+        e1[c] *= norm
+    e2[0] = H[1] * e1[2] - H[2] * e1[1]
+    e2[1] = H[2] * e1[0] - H[0] * e1[2]
+    e2[2] = H[0] * e1[1] - H[1] * e1[0]
+    _unit_circle(&cs, &sn, st)
+    for c in range(3):
+        si[c] = x * H[c] + sx * (cs * e1[c] + sn * e2[c])
+    return 0
+
+
+cdef inline long long _on_sweep(double* s, Py_ssize_t n, const int64_t* runs, Py_ssize_t n_runs,
+                                bint random_sites, const int32_t* indptr, const int32_t* indices,
+                                const double* weights, double h, double beta, int method,
+                                double delta, const Py_ssize_t d, uint64_t* st) noexcept nogil:
+    cdef Py_ssize_t r, c, i, step
+    cdef long long accepted = 0
+    if random_sites:
+        for c in range(n):
+            accepted += _on_site(s, next_index(st, n), indptr, indices, weights, h, beta,
+                                 method, delta, d, st)
+        return accepted
+    for r in range(n_runs):
+        i = runs[3 * r]
+        step = runs[3 * r + 1]
+        for c in range(runs[3 * r + 2]):
+            accepted += _on_site(s, i, indptr, indices, weights, h, beta, method, delta, d, st)
+            i += step
+    return accepted
+
+
+def on_local_run(double[:, ::1] s, double h, double beta, int method, double delta,
+                 Py_ssize_t n_over, const int64_t[:, ::1] runs, bint random_sites, object obs,
+                 uint64_t[::1] rng_state, Py_ssize_t n_measure, Py_ssize_t every,
+                 double[:, ::1] out):
+    """Run n_measure * every sweeps of an O(n) model (n = s.shape[1] in {2, 3});
+    a sweep is one Metropolis (step `delta`) or heat-bath sweep, then `n_over`
+    overrelaxation sweeps.  Measurement rows as in cext/observe.pxd.
+    Returns the number of accepted Metropolis proposals."""
+    cdef uint64_t st[4]
+    st[0], st[1], st[2], st[3] = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
+    cdef Tables t = tables_from(obs)
+    cdef Py_ssize_t m, sweep, o, n = s.shape[0], d = s.shape[1], n_runs = runs.shape[0]
+    cdef Py_ssize_t blocks = n_measure if n_measure > 0 else 1
+    cdef long long accepted = 0
+    cdef const int64_t* rp = &runs[0, 0] if n_runs > 0 else NULL
+    if d != 2 and d != 3:
+        raise ValueError("O(n) kernels support n = 2 and 3")
+    with nogil:
+        for m in range(blocks):
+            for sweep in range(every):
+                if d == 2:
+                    accepted += _on_sweep(&s[0, 0], n, rp, n_runs, random_sites, t.indptr,
+                                          t.indices, t.weights, h, beta, method, delta, 2, st)
+                    for o in range(n_over):
+                        _on_sweep(&s[0, 0], n, rp, n_runs, False, t.indptr, t.indices,
+                                  t.weights, h, beta, OVERRELAX, delta, 2, st)
+                else:
+                    accepted += _on_sweep(&s[0, 0], n, rp, n_runs, random_sites, t.indptr,
+                                          t.indices, t.weights, h, beta, method, delta, 3, st)
+                    for o in range(n_over):
+                        _on_sweep(&s[0, 0], n, rp, n_runs, False, t.indptr, t.indices,
+                                  t.weights, h, beta, OVERRELAX, delta, 3, st)
+            if n_measure > 0:
+                measure_vector(&s[0, 0], &t, beta, &out[m, 0])
+    rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]
+    return accepted

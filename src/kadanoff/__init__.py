@@ -9,9 +9,9 @@ __version__ = "0.1.0"
 
 from . import analysis, lattice, theory
 from .lattice import Lattice
-from .models import Ising
+from .models import XY, Clock, Heisenberg, Ising, Potts
 from .results import Estimate, Results, UnknownObservableError
 from .simulation import Simulation
 
-__all__ = ["__version__", "lattice", "Lattice", "Ising", "Simulation", "Results", "Estimate",
+__all__ = ["__version__", "lattice", "Lattice", "Ising", "Potts", "Clock", "XY", "Heisenberg", "Simulation", "Results", "Estimate",
            "UnknownObservableError", "analysis", "theory"]

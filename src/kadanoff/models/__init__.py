@@ -1,4 +1,4 @@
 """Model families; each module documents its Hamiltonian and sign convention."""
-from .spin import Ising
+from .spin import XY, Clock, Heisenberg, Ising, Potts
 
-__all__ = ["Ising"]
+__all__ = ["Ising", "Potts", "Clock", "XY", "Heisenberg"]

@@ -1,0 +1,189 @@
+# Measurements shared by the Potts / clock / O(n) kernels.
+#
+# One measurement writes a row of d + 4 numbers (d = spin-vector dimension):
+#   row[0]          total energy H
+#   row[1 .. d]     total magnetisation vector  sum_i v_i
+#   row[d + 1]      sum over cell axes t of |sum_i v_i exp(i k_t . n_i)|^2 with
+#                   k_t . n_i = 2 pi n_{i,t} / L_t (the smallest non-zero
+#                   wave vector along axis t; n_i the cell index of site i)
+#   row[d + 2]      helicity estimator (total, not per site):
+#                   (1/D) sum_a [ A_a - beta B_a^2 ],
+#                   A_a = sum_<ij> J_ij cos(theta_i - theta_j) (e_ij . x_a)^2,
+#                   B_a = sum_<ij> J_ij sin(theta_i - theta_j) (e_ij . x_a)
+#                   over the D real-space axes x_a (e_ij the bond vector);
+#                   its mean is the helicity modulus (spin stiffness) times N
+#   row[d + 3]      vortices + antivortices: plaquettes whose angle winding is +-1
+#
+# For discrete states a in [0, q) the spin vector is v_a = V[a], the bond
+# energy is -J_ij K[a, b] and sin(theta_a - theta_b) = KS[a, b]; for O(n)
+# vectors v = s_i, K = s_i . s_j and KS = the z component of s_i x s_j (n = 2).
+# Every array the tables point into is owned by the Python object passed in
+# (kadanoff.models.spin._Observables), alive for the kernel call.
+from libc.stdint cimport int32_t
+from libc.math cimport atan2, floor, fabs
+
+cdef extern from *:
+    """
+    #define KD_TWO_PI 6.283185307179586
+    """
+    double KD_TWO_PI
+
+
+cdef struct Tables:
+    Py_ssize_t n, q, d, n_axes, n_dirs, n_plaq
+    bint site_field
+    const int32_t* indptr
+    const int32_t* indices
+    const double* weights       # per CSR entry
+    const double* K             # (q, q) discrete only
+    const double* KS            # (q, q) discrete only
+    const double* hf            # (1 or n, q): field energy is -hf[i, a]; O(n): hf[0] = h
+    const double* V             # (q, d) discrete only
+    const double* phase         # (2 n_axes, n): cos and sin rows per axis
+    const double* evec          # (nnz, n_dirs) bond vector of each CSR entry
+    const int32_t* plaq         # (n_plaq, 4) corners in cyclic order
+    double* work                # scratch, >= 2 d n_axes + 2 n_dirs
+    double* angle               # scratch, n (vortex counting)
+
+
+cdef inline const double* _dptr(const double[::1] a):
+    return &a[0] if a.shape[0] > 0 else NULL
+
+
+cdef inline Tables tables_from(object obs):
+    """Pointers into the arrays held by `obs` (a _Observables instance)."""
+    cdef Tables t
+    cdef const int32_t[::1] ip = obs.indptr
+    cdef const int32_t[::1] ix = obs.indices
+    cdef const int32_t[::1] pl = obs.plaquettes
+    cdef double[::1] work = obs.work
+    cdef double[::1] angle = obs.angle
+    t.n = obs.n_sites
+    t.q = obs.q
+    t.d = obs.d
+    t.n_axes = obs.n_axes
+    t.n_dirs = obs.n_dirs
+    t.n_plaq = obs.n_plaquettes
+    t.site_field = obs.site_field
+    t.indptr = &ip[0]
+    t.indices = &ix[0] if ix.shape[0] > 0 else NULL
+    t.weights = _dptr(obs.weights)
+    t.K = _dptr(obs.K)
+    t.KS = _dptr(obs.KS)
+    t.hf = _dptr(obs.hf)
+    t.V = _dptr(obs.V)
+    t.phase = _dptr(obs.phase)
+    t.evec = _dptr(obs.evec)
+    t.plaq = &pl[0] if pl.shape[0] > 0 else NULL
+    t.work = &work[0]
+    t.angle = &angle[0] if angle.shape[0] > 0 else NULL
+    return t
+
+
+cdef inline void _finish(const Tables* t, double beta, double bond, double field,
+                         double* mag, double* re, double* im, double* A, double* B,
+                         double vortices, double* row) noexcept nogil:
+    cdef Py_ssize_t c, a
+    cdef double sk = 0.0, hel = 0.0
+    row[0] = -0.5 * bond - field
+    for c in range(t.d):
+        row[1 + c] = mag[c]
+    for a in range(t.n_axes * t.d):
+        sk += re[a] * re[a] + im[a] * im[a]
+    row[t.d + 1] = sk
+    for a in range(t.n_dirs):
+        # each bond was seen from both ends
+        hel += 0.5 * A[a] - beta * (0.5 * B[a]) * (0.5 * B[a])
+    row[t.d + 2] = hel / t.n_dirs if t.n_dirs > 0 else 0.0
+    row[t.d + 3] = vortices
+
+
+cdef inline void measure_discrete(const signed char* s, const Tables* t, double beta,
+                                  double* row) noexcept nogil:
+    """One measurement row (layout above) of a discrete configuration s."""
+    cdef Py_ssize_t i, k, c, a, ax, q = t.q, d = t.d
+    cdef Py_ssize_t nw = t.n_axes * d
+    cdef double* mag = row + 1           # accumulated in place, rewritten by _finish
+    cdef double* re = t.work
+    cdef double* im = t.work + nw
+    cdef double* A = t.work + 2 * nw
+    cdef double* B = A + t.n_dirs
+    cdef double bond = 0.0, field = 0.0, w, kab, e, cs, sn, v
+    cdef int si, sj
+    for c in range(d):
+        mag[c] = 0.0
+    for a in range(2 * nw + 2 * t.n_dirs):
+        t.work[a] = 0.0
+    for i in range(t.n):
+        si = s[i]
+        for k in range(t.indptr[i], t.indptr[i + 1]):
+            sj = s[t.indices[k]]
+            w = t.weights[k]
+            kab = t.K[si * q + sj]
+            bond += w * kab
+            for a in range(t.n_dirs):
+                e = t.evec[k * t.n_dirs + a]
+                A[a] += w * kab * e * e
+                B[a] += w * t.KS[si * q + sj] * e
+        field += t.hf[(i if t.site_field else 0) * q + si]
+        for c in range(d):
+            v = t.V[si * d + c]
+            mag[c] += v
+            for ax in range(t.n_axes):
+                re[ax * d + c] += v * t.phase[2 * ax * t.n + i]
+                im[ax * d + c] += v * t.phase[(2 * ax + 1) * t.n + i]
+    _finish(t, beta, bond, field, mag, re, im, A, B, 0.0, row)
+
+
+cdef inline double _wrap(double x) noexcept nogil:
+    """x reduced to [-pi, pi)."""
+    return x - KD_TWO_PI * floor(x / KD_TWO_PI + 0.5)
+
+
+cdef inline void measure_vector(const double* s, const Tables* t, double beta,
+                                double* row) noexcept nogil:
+    """One measurement row of unit vectors s (n x d, row-major); field h = hf[0]
+    along component 0; vortices from the plaquettes when d = 2."""
+    cdef Py_ssize_t i, j, k, c, a, ax, p, d = t.d
+    cdef Py_ssize_t nw = t.n_axes * d
+    cdef double* mag = row + 1
+    cdef double* re = t.work
+    cdef double* im = t.work + nw
+    cdef double* A = t.work + 2 * nw
+    cdef double* B = A + t.n_dirs
+    cdef double bond = 0.0, field = 0.0, w, dot, cross, e, v, wind, vortices = 0.0
+    cdef double h = t.hf[0] if t.hf != NULL else 0.0
+    for c in range(d):
+        mag[c] = 0.0
+    for a in range(2 * nw + 2 * t.n_dirs):
+        t.work[a] = 0.0
+    for i in range(t.n):
+        for k in range(t.indptr[i], t.indptr[i + 1]):
+            j = t.indices[k]
+            w = t.weights[k]
+            dot = 0.0
+            for c in range(d):
+                dot += s[i * d + c] * s[j * d + c]
+            bond += w * dot
+            if t.n_dirs > 0:
+                cross = s[i * d + 1] * s[j * d] - s[i * d] * s[j * d + 1]   # sin(th_i - th_j)
+                for a in range(t.n_dirs):
+                    e = t.evec[k * t.n_dirs + a]
+                    A[a] += w * dot * e * e
+                    B[a] += w * cross * e
+        field += h * s[i * d]
+        for c in range(d):
+            v = s[i * d + c]
+            mag[c] += v
+            for ax in range(t.n_axes):
+                re[ax * d + c] += v * t.phase[2 * ax * t.n + i]
+                im[ax * d + c] += v * t.phase[(2 * ax + 1) * t.n + i]
+    if t.n_plaq > 0 and d == 2:
+        for i in range(t.n):
+            t.angle[i] = atan2(s[2 * i + 1], s[2 * i])
+        for p in range(t.n_plaq):
+            wind = 0.0
+            for c in range(4):
+                wind += _wrap(t.angle[t.plaq[4 * p + (c + 1) % 4]] - t.angle[t.plaq[4 * p + c]])
+            vortices += fabs(wind) > 3.0      # winding +-2 pi (0 otherwise)
+    _finish(t, beta, bond, field, mag, re, im, A, B, vortices, row)
