@@ -271,35 +271,33 @@ def swendsen_wang_run(signed char[::1] s, const int32_t[::1] bond_i, const int32
 # reflection n -> (m - n) mod q, Wolff's embedding through a mirror line.
 # Sites are mapped when they join; for ferromagnetic couplings a mapped site
 # has D > 0 towards every cluster site, so it is never offered again.
-# Uniform couplings use P2[a, b] = exp(beta J (K[a, b] - c)) <= 1:
-# exp(beta J D) = P2[g a, b] / P2[a, b], no exponential in the loop.
+# Uniform couplings use a table of the join probability over (a_i, g a_i, a_j)
+# as 53-bit thresholds, and a branch-free join.
 # ---------------------------------------------------------------------------
 from libc.math cimport exp, expm1, sqrt, log
 from rng cimport next_double
 from observe cimport Tables, tables_from, measure_discrete, measure_vector
 
 
-cdef inline bint _join_discrete(int gi, int ai, int aj, double w, bint uniform,
-                                const double* K, const double* P2, int q, double beta,
-                                uint64_t* st) noexcept nogil:
+cdef inline bint _join_general(int gi, int ai, int aj, double w, const double* K, int q,
+                               double beta, uint64_t* st) noexcept nogil:
     """Does j (state aj) join from cluster site i (original state ai, mapped to gi)?"""
-    cdef double lo, hi, x
-    if uniform:
-        hi = P2[ai * q + aj]
-        lo = P2[gi * q + aj]
-        return lo < hi and next_double(st) * hi < hi - lo
-    x = beta * w * (K[gi * q + aj] - K[ai * q + aj])
+    cdef double x = beta * w * (K[gi * q + aj] - K[ai * q + aj])
     return x < 0.0 and next_double(st) < -expm1(x)
 
 
 cdef inline Py_ssize_t _discrete_cluster(signed char* s, Py_ssize_t n, const Tables* t,
                                          const signed char* gmap, const int32_t* choices,
-                                         Py_ssize_t n_choices, bint uniform, const double* K,
-                                         const double* P2, int q, double beta,
+                                         Py_ssize_t n_choices, const uint64_t* thr,
+                                         const double* K, int q, double beta,
                                          int32_t* queue, uint64_t* st) noexcept nogil:
+    """Grow and map one cluster; returns its size.  thr != NULL (uniform
+    couplings): thr[(ai q + gi) q + aj] is the 53-bit join threshold, and
+    the join is branch-free (a coin flip near T_c would be mispredicted)."""
     cdef Py_ssize_t seed = next_index(st, n), head = 0, tail = 1, k, i, j
-    cdef int a0 = s[seed], ai, gi
+    cdef int a0 = s[seed], ai, gi, sj, add
     cdef const signed char* g = gmap + q * choices[a0 * n_choices + next_index(st, n_choices)]
+    cdef const uint64_t* row
     queue[0] = <int32_t>seed
     s[seed] = g[a0]
     while head < tail:
@@ -307,37 +305,51 @@ cdef inline Py_ssize_t _discrete_cluster(signed char* s, Py_ssize_t n, const Tab
         head += 1
         gi = s[i]              # mapped state; the original is g(gi)
         ai = g[gi]
-        for k in range(t.indptr[i], t.indptr[i + 1]):
-            j = t.indices[k]
-            if _join_discrete(gi, ai, s[j], t.weights[k], uniform, K, P2, q, beta, st):
-                s[j] = g[s[j]]
+        if thr != NULL:
+            row = thr + (ai * q + gi) * q
+            for k in range(t.indptr[i], t.indptr[i + 1]):
+                j = t.indices[k]
+                sj = s[j]
+                add = next_u53(st) < row[sj]
+                s[j] = <signed char>(sj + add * (g[sj] - sj))
                 queue[tail] = <int32_t>j
-                tail += 1
+                tail += add
+        else:
+            for k in range(t.indptr[i], t.indptr[i + 1]):
+                j = t.indices[k]
+                if _join_general(gi, ai, s[j], t.weights[k], K, q, beta, st):
+                    s[j] = g[s[j]]
+                    queue[tail] = <int32_t>j
+                    tail += 1
     return tail
 
 
-def discrete_wolff_run(signed char[::1] s, const double[:, ::1] K, const double[:, ::1] P2,
-                       bint uniform, const signed char[:, ::1] gmap,
+def discrete_wolff_run(signed char[::1] s, const double[:, ::1] K, const uint64_t[::1] thr,
+                       const signed char[:, ::1] gmap,
                        const int32_t[:, ::1] choices, double beta, object obs,
                        int32_t[::1] queue, uint64_t[::1] rng_state, Py_ssize_t n_measure,
                        Py_ssize_t every, Py_ssize_t clusters_per_sweep, double[:, ::1] out):
     """Embedded-cluster Wolff sweeps of `clusters_per_sweep` clusters each;
-    measurement rows as in cext/observe.pxd.  Returns (sites mapped, clusters)."""
+    measurement rows as in cext/observe.pxd.  `thr` (q^3 53-bit thresholds,
+    uniform couplings) or empty (per-bond couplings: exp per bond).
+    Returns (sites mapped, clusters)."""
     cdef uint64_t st[4]
     st[0], st[1], st[2], st[3] = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
     cdef Tables t = tables_from(obs)
     cdef Py_ssize_t m, sweep, c, n = s.shape[0], q = K.shape[0]
     cdef Py_ssize_t blocks = n_measure if n_measure > 0 else 1
     cdef long long flipped = 0, clusters = 0
-    if queue.shape[0] < n or gmap.shape[1] != q or choices.shape[0] != q:
+    cdef const uint64_t* tp = &thr[0] if thr.shape[0] > 0 else NULL
+    if queue.shape[0] < n + 1 or gmap.shape[1] != q or choices.shape[0] != q \
+            or (tp != NULL and thr.shape[0] != q * q * q):
         raise ValueError("inconsistent table shapes")
     with nogil:
         for m in range(blocks):
             for sweep in range(every):
                 for c in range(clusters_per_sweep):
                     flipped += _discrete_cluster(&s[0], n, &t, &gmap[0, 0], &choices[0, 0],
-                                                 choices.shape[1], uniform, &K[0, 0],
-                                                 &P2[0, 0], q, beta, &queue[0], st)
+                                                 choices.shape[1], tp, &K[0, 0], q, beta,
+                                                 &queue[0], st)
                 clusters += clusters_per_sweep
             if n_measure > 0:
                 measure_discrete(&s[0], &t, beta, &out[m, 0])

@@ -644,14 +644,21 @@ class _DiscreteWolff(_WolffSchedule, _RowUpdater):
     def __init__(self, model, beta, clusters_per_sweep=None):
         _RowUpdater.__init__(self, model, beta)
         self._init_schedule(model.n_sites, clusters_per_sweep)
-        self.uniform = model._uniform_J()
-        self.P2, _ = model._exp_tables(beta)      # symmetric: P2[a, b] = EJ[b, a]
         self.gmap, self.choices = model._involutions()
-        self.queue = np.zeros(model.n_sites, dtype=np.int32)
+        q = model.q
+        if model._uniform_J() and q <= 32:
+            # join probability over (a_i, g(a_i), a_j): 1 - exp(min(0, beta J D)),
+            # D = K[g a_i, a_j] - K[a_i, a_j]; pairs (a, b) that no g maps get 0
+            K, J = model.K, model._J0()
+            D = K[None, :, :] - K[:, None, :]                 # [a, b, c] = K[b, c] - K[a, c]
+            p = -np.expm1(np.minimum(0.0, beta * J * D))
+            self.thr = threshold(p, 53).ravel()
+        else:
+            self.thr = np.zeros(0, dtype=np.uint64)
+        self.queue = np.zeros(model.n_sites + 1, dtype=np.int32)   # +1: branch-free growth
 
     def _call(self, state, rng_state, n_measure, every, clusters, raw):
-        m = self.model
-        return _cluster.discrete_wolff_run(state, m.K, self.P2, self.uniform, self.gmap,
+        return _cluster.discrete_wolff_run(state, self.model.K, self.thr, self.gmap,
                                            self.choices, self.beta, self.obs, self.queue,
                                            rng_state, n_measure, every, clusters, raw["X"])
 
