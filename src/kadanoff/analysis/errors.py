@@ -61,7 +61,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -71,9 +71,13 @@ __all__ = [
     "MIN_LENGTH_FACTOR",
     "autocorrelation",
     "tau_int",
+    "tau_int_analysis",
+    "TauIntResult",
     "error_of_mean",
     "binning_analysis",
     "binning_error",
+    "binning_plateau",
+    "BinningResult",
     "blocks",
     "jackknife",
     "bootstrap",
@@ -165,6 +169,8 @@ def _as_series(series: tuple[Any, ...]) -> tuple[list[np.ndarray], int]:
             raise ValueError(
                 f"series[{i}] must be an array with time along axis 0, got a scalar"
             )
+        if np.issubdtype(a.dtype, np.number) and a.size and not np.all(np.isfinite(a)):
+            raise ValueError(f"series[{i}] contains non-finite values (nan or inf)")
         arrays.append(a)
     lengths = [a.shape[0] for a in arrays]
     if len(set(lengths)) != 1:
@@ -340,6 +346,14 @@ def tau_int(x: Any, c: float = 5.0, quiet: bool = False, return_error: bool = Fa
         Series too short and ``quiet`` is True.
     """
     x2, one_d = _as_samples(x)
+    tau, sigma, _, _ = _tau_core(x2, one_d, c, quiet)
+    if return_error:
+        return _squeeze(tau, one_d), _squeeze(sigma, one_d)
+    return _squeeze(tau, one_d)
+
+
+def _tau_core(x2: np.ndarray, one_d: bool, c: Any, quiet: bool, stacklevel: int = 3):
+    """tau, sigma, window, too_short for a validated 2-D array (see tau_int)."""
     try:
         c = float(c)
     except (TypeError, ValueError) as exc:
@@ -371,12 +385,71 @@ def tau_int(x: Any, c: float = 5.0, quiet: bool = False, return_error: bool = Fa
         msg = "; ".join(msgs)
         if not quiet:
             raise AutocorrelationError(msg)
-        warnings.warn(msg, AutocorrelationWarning, stacklevel=2)
+        warnings.warn(msg, AutocorrelationWarning, stacklevel=stacklevel)
     sigma = np.abs(tau) * np.sqrt(2.0 * (2.0 * window + 1.0) / n)
     sigma[_constant_columns(x2)] = 0.0
-    if return_error:
-        return _squeeze(tau, one_d), _squeeze(sigma, one_d)
-    return _squeeze(tau, one_d)
+    return tau, sigma, window, too_short
+
+
+class TauIntResult(NamedTuple):
+    r"""Everything :func:`tau_int_analysis` measured about one series.
+
+    Attributes
+    ----------
+    tau : float
+        :math:`\hat\tau_\mathrm{int}` in units of the sampling interval.
+    error : float
+        Madras-Sokal error :math:`\hat\tau\sqrt{2(2M+1)/n}`.
+    window : int
+        The self-consistent window :math:`M` (0 for a constant series).
+    rho : ndarray
+        :math:`\hat\rho(t)` for :math:`t = 0 \ldots n-1`.
+    reliable : bool
+        False if the series is too short (see :func:`tau_int`).
+    n : int
+        Number of samples.
+    """
+
+    tau: float
+    error: float
+    window: int
+    rho: np.ndarray
+    reliable: bool
+    n: int
+
+
+def tau_int_analysis(x: Any, c: float = 5.0, quiet: bool = False) -> TauIntResult:
+    r""":func:`tau_int` of a 1-D series with its error, window and :math:`\rho(t)`.
+
+    Same estimator, window rule, too-short criterion and errors as
+    :func:`tau_int` (:math:`\tau_\mathrm{int} = \tfrac12 + \sum_{t=1}^{M}
+    \hat\rho(t)`, smallest :math:`M \ge c\,\hat\tau(M)`,
+    :math:`\sigma_\tau = \hat\tau\sqrt{2(2M+1)/n}`); returns everything
+    a plot of the autocorrelation function needs
+    (:func:`kadanoff.plot.autocorrelation_plot`).
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        One time series, at least 4 finite samples.
+    c : float, optional
+        Window constant.
+    quiet : bool, optional
+        Warn (:class:`AutocorrelationWarning`) instead of raising
+        :class:`AutocorrelationError` when the series is too short; the
+        result then has ``reliable=False``.
+
+    Returns
+    -------
+    TauIntResult
+    """
+    x2, one_d = _as_samples(x)
+    if not one_d:
+        raise ValueError(f"x must be a 1-D series for tau_int_analysis, got shape "
+                         f"{np.shape(x)}; use tau_int for several columns")
+    tau, sigma, window, too_short = _tau_core(x2, True, c, quiet)
+    return TauIntResult(float(tau[0]), float(sigma[0]), int(window[0]), _acf_2d(x2)[:, 0],
+                        not bool(too_short[0]), x2.shape[0])
 
 
 # --------------------------------------------------------------------------
@@ -586,13 +659,19 @@ def binning_error(x: Any, min_blocks: int = 32):
         If no plateau is reached.
     """
     x2, one_d = _as_samples(x)
+    out = _plateau(x2, one_d, min_blocks, stacklevel=3)[0]
+    return _squeeze(out, one_d)
+
+
+def _plateau(x2, one_d, min_blocks, stacklevel):
+    """Plateau errors, chosen level index, sizes, errors, error_of_errors."""
     min_blocks = _check_int(min_blocks, "min_blocks", 2)
     n = x2.shape[0]
     if n < min_blocks:
         raise ValueError(
             f"min_blocks={min_blocks} exceeds the number of samples n={n}"
         )
-    sizes, errs, _ = binning_analysis(x2)
+    sizes, errs, derrs = binning_analysis(x2)
     # exact block counts of the repeated pairwise reduction
     counts = [n]
     for _ in range(1, len(sizes)):
@@ -601,6 +680,7 @@ def binning_error(x: Any, min_blocks: int = 32):
     admissible = nbs >= min_blocks
     const = _constant_columns(x2)
     out = np.zeros(x2.shape[1])
+    level = np.zeros(x2.shape[1], dtype=int)
     bad = []
     for j in range(x2.shape[1]):
         if const[j]:
@@ -609,11 +689,11 @@ def binning_error(x: Any, min_blocks: int = 32):
         ratio4 = (e / e[0]) ** 4
         crit = admissible & (sizes.astype(float) ** 3 > 2.0 * n * ratio4)
         if crit.any():
-            out[j] = e[np.argmax(crit)]
+            level[j] = np.argmax(crit)
         else:
-            last = np.flatnonzero(admissible)[-1]
-            out[j] = e[last]
+            level[j] = np.flatnonzero(admissible)[-1]
             bad.append(j)
+        out[j] = e[level[j]]
     if bad:
         where = "" if one_d else f" (columns {bad})"
         warnings.warn(
@@ -621,9 +701,78 @@ def binning_error(x: Any, min_blocks: int = 32):
             f"n={n} is too short for min_blocks={min_blocks}; returning the error "
             f"at the largest admissible block size, likely an underestimate",
             AutocorrelationWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
-    return _squeeze(out, one_d)
+    return out, level, sizes, errs, derrs, bad
+
+
+class BinningResult(NamedTuple):
+    r"""A binning analysis with its plateau (see :func:`binning_plateau`).
+
+    Attributes
+    ----------
+    block_sizes : ndarray of int
+        :math:`m = 1, 2, 4, \ldots`
+    errors, error_of_errors : ndarray
+        :math:`\epsilon(m)` and :math:`\delta\epsilon(m)`.
+    plateau_block_size : int
+        The block size chosen by the plateau rule of :func:`binning_error`
+        (0 for a constant series).
+    error : float
+        :math:`\epsilon` at the plateau: the error of the mean.
+    tau : float
+        :math:`	au_\mathrm{int} = 	frac12 (\epsilon/\epsilon(1))^2`,
+        the autocorrelation time implied by the plateau (0.5 for a constant
+        series).
+    plateau_reached : bool
+        False if the criterion was met at no admissible level.
+    """
+
+    block_sizes: np.ndarray
+    errors: np.ndarray
+    error_of_errors: np.ndarray
+    plateau_block_size: int
+    error: float
+    tau: float
+    plateau_reached: bool
+
+
+def binning_plateau(x: Any, min_blocks: int = 32) -> BinningResult:
+    r"""Binning analysis of one series plus the plateau chosen by :func:`binning_error`.
+
+    Combines :func:`binning_analysis` (:math:`\epsilon(m)` for
+    :math:`m = 2^\ell`) and the plateau rule of :func:`binning_error`
+    (smallest admissible :math:`m` with :math:`m^3 > 2n(\epsilon(m)/
+    \epsilon(1))^4`), and reports the implied
+    :math:`	au_\mathrm{int} = 	frac12(\epsilon/\epsilon(1))^2` (from
+    :math:`\epsilon^2 \simeq 2	au\,\sigma^2/n`). Used by
+    :func:`kadanoff.plot.binning_plot`.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        One time series.
+    min_blocks : int, optional
+        As in :func:`binning_error`.
+
+    Returns
+    -------
+    BinningResult
+
+    Warns
+    -----
+    AutocorrelationWarning
+        If no plateau is reached.
+    """
+    x2, one_d = _as_samples(x)
+    if not one_d:
+        raise ValueError(f"x must be a 1-D series for binning_plateau, got shape {np.shape(x)}")
+    out, level, sizes, errs, derrs, bad = _plateau(x2, True, min_blocks, stacklevel=3)
+    e, d = errs[:, 0], derrs[:, 0]
+    const = bool(_constant_columns(x2)[0])
+    tau = 0.5 if const else 0.5 * float((out[0] / e[0]) ** 2)
+    return BinningResult(sizes, e, d, 0 if const else int(sizes[level[0]]), float(out[0]),
+                         tau, not bad)
 
 
 # --------------------------------------------------------------------------
