@@ -18,7 +18,7 @@
 # u[a]: total single-slot rate; o[a] (p[a]): the largest total on-site
 # (neighbour) pair rate over partner labels b.  Proposals arrive at total rate
 # Lambda = sum_a n_a R[a] (n_a = slots with label a), with exponential waiting
-# times.  A proposal picks a label class with probability n_a R[a] / Lambda, a
+# times (evaluated in bulk, see _advance).  A proposal picks a label class with probability n_a R[a] / Lambda, a
 # uniform slot of that class (class member lists), and one uniform y in
 # [0, R[a]) that selects the channel: a single-slot rule, or a partner (another
 # slot of the site / a neighbour direction d < zmax and a slot of that site)
@@ -44,14 +44,18 @@ cdef enum:
     STATUS_ABSORBED = 1
     STATUS_PROPOSALS = 2
 
-# per-label parameter columns
+# per-label parameter columns (R, u, (K-1) o, o, p and the inverses of R, o, p;
+# an inverse is 0 where the rate is 0)
 cdef enum:
     P_R = 0
     P_U = 1
     P_ONW = 2
     P_O = 3
     P_P = 4
-    P_NCOL = 5
+    P_IR = 5       # 1 / R
+    P_IO = 6       # 1 / o
+    P_IP = 7       # 1 / p
+    P_NCOL = 8
 
 
 ctypedef struct Engine:
@@ -60,6 +64,7 @@ ctypedef struct Engine:
     int32_t* pos
     int64_t* count            # L
     Py_ssize_t n_slots, K, L, zmax
+    bint regular              # every site has degree zmax
     const int32_t* indptr
     const int32_t* indices
     const double* par         # L x P_NCOL
@@ -113,19 +118,6 @@ cdef inline double _total_rate(Engine* e) noexcept nogil:
     return lam
 
 
-cdef inline bint _fire(Engine* e, Py_ssize_t c0, Py_ssize_t c1, double y,
-                       Py_ssize_t s1, Py_ssize_t s2) noexcept nogil:
-    """Apply the first channel in [c0, c1) whose cumulative rate exceeds y."""
-    cdef Py_ssize_t c
-    for c in range(c0, c1):
-        if y < e.cum[c]:
-            _set_label(e, s1, e.prod[2 * c])
-            if s2 >= 0:
-                _set_label(e, s2, e.prod[2 * c + 1])
-            return True
-    return False
-
-
 cdef bint _can_move(Engine* e) noexcept nogil:
     """Exact check: can any transition fire in the current state?"""
     cdef Py_ssize_t a, m, slot, site, k, q, j, b, L = e.L, K = e.K
@@ -153,38 +145,67 @@ cdef bint _can_move(Engine* e) noexcept nogil:
     return False
 
 
+cdef inline double _elapsed(double logacc, double prod, double lam) noexcept nogil:
+    """Sum of the exponential waiting times of the proposals whose uniforms
+    multiply to exp(logacc) * prod."""
+    return -(logacc + log(prod)) / lam
+
+
 cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogil:
-    """Run until time t_stop, an absorbing state, or max_proposals proposals."""
-    cdef double lam = _total_rate(e), x, w, y, pa, Ra
-    cdef Py_ssize_t a, idx, slot, site, d, k, partner, b, q, deg
+    """Run until time t_stop, an absorbing state, or max_proposals proposals.
+
+    Waiting times: the time of the n proposals since the last accepted event
+    (Lambda is constant meanwhile) is -ln(u_1 ... u_n) / Lambda, a sum of n
+    independent Exp(Lambda) variables; it is evaluated with one log per
+    accepted event (and every 64 rejections, to notice t_stop). An accepted
+    proposal whose time lies beyond t_stop is discarded and the clock set to
+    t_stop: proposal marks are independent of the times, and the proposal
+    process is memoryless, so the continuation from t_stop is exact.
+    """
+    cdef double lam = _total_rate(e), x, w, y, pa, Ra, dt
+    cdef double prod = 1.0, logacc = 0.0
+    cdef Py_ssize_t a, idx, slot, site, d, k, partner, b, q, deg, c, c0, c1
     cdef Py_ssize_t L = e.L, K = e.K, zmax = e.zmax
-    cdef int64_t n_prop = 0, active, threshold
+    cdef int64_t n_prop = 0, active, threshold, n_rej = 0
     cdef const double* par
-    cdef uint64_t* st = e.rng
+    cdef uint64_t st[4]
+    cdef int status = STATUS_TIME
+    st[0], st[1], st[2], st[3] = e.rng[0], e.rng[1], e.rng[2], e.rng[3]
     while True:
         if lam <= 0.0:
-            return STATUS_ABSORBED
+            status = STATUS_ABSORBED
+            break
         if n_prop >= max_proposals:
-            return STATUS_PROPOSALS
-        if e.since_accept > 256:
-            # a long run of rejections: check exactly for a frozen state
-            active = 0
-            for a in range(L):
-                if e.par[a * P_NCOL + P_R] > 0.0:
-                    active += e.count[a]
-            threshold = 256 + 16 * active * (zmax + 1) * K
-            if e.since_accept > threshold:
-                if not _can_move(e):
-                    return STATUS_ABSORBED
-                e.since_accept = 0
-        x = -log(1.0 - next_double(st)) / lam
-        if e.t + x > t_stop:
-            e.t = t_stop                     # memoryless: the overshoot is discarded
-            return STATUS_TIME
-        e.t += x
+            e.t += _elapsed(logacc, prod, lam)
+            status = STATUS_PROPOSALS
+            break
+        if n_rej >= 64:
+            # a run of rejections: is t_stop behind us?  is the state frozen?
+            dt = _elapsed(logacc, prod, lam)
+            if e.t + dt > t_stop:
+                e.t = t_stop
+                status = STATUS_TIME
+                break
+            n_rej = 0
+            if e.since_accept > 256:
+                active = 0
+                for a in range(L):
+                    if e.par[a * P_NCOL + P_R] > 0.0:
+                        active += e.count[a]
+                threshold = 256 + 16 * active * (zmax + 1) * K
+                if e.since_accept > threshold:
+                    if not _can_move(e):
+                        status = STATUS_ABSORBED
+                        break
+                    e.since_accept = 0
+        prod *= 1.0 - next_double(st)
+        if prod < 1e-280:
+            logacc += log(prod)
+            prod = 1.0
         n_prop += 1
         e.proposals += 1
         e.since_accept += 1
+        n_rej += 1
         # class and slot
         x = next_double(st) * lam
         a = 0
@@ -198,56 +219,84 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
             a -= 1                           # rounding at the top end only
         par = e.par + a * P_NCOL
         Ra = par[P_R]
-        idx = <Py_ssize_t>(x / Ra)
+        idx = <Py_ssize_t>(x * par[P_IR])
         if idx >= e.count[a]:
             idx = e.count[a] - 1
         slot = e.members[a * e.n_slots + idx]
         # channel
         y = next_double(st) * Ra
+        partner = -1
         if y < par[P_U]:
-            if _fire(e, e.ptr[a], e.ptr[a + 1], y, slot, -1):
-                e.events += 1
-                e.since_accept = 0
-                e.t_last = e.t
-                lam = _total_rate(e)
-            continue
-        y -= par[P_U]
-        site = slot // K
-        if y < par[P_ONW]:
-            pa = par[P_O]
-            k = <Py_ssize_t>(y / pa)
-            if k >= K - 1:
-                k = K - 2
-            y -= k * pa
-            partner = site * K + k
-            if partner >= slot:
-                partner += 1
-            b = e.labels[partner]
-            q = L + a * L + b
+            q = a
         else:
-            y -= par[P_ONW]
-            pa = par[P_P]
-            if pa <= 0.0:
-                continue
-            d = <Py_ssize_t>(y / (pa * K))
-            if d >= zmax:
-                d = zmax - 1
-            y -= d * pa * K
-            k = <Py_ssize_t>(y / pa)
-            if k >= K:
-                k = K - 1
-            y -= k * pa
-            deg = e.indptr[site + 1] - e.indptr[site]
-            if d >= deg:
-                continue
-            partner = e.indices[e.indptr[site] + d] * K + k
-            b = e.labels[partner]
-            q = L + L * L + a * L + b
-        if _fire(e, e.ptr[q], e.ptr[q + 1], y, slot, partner):
-            e.events += 1
-            e.since_accept = 0
-            e.t_last = e.t
-            lam = _total_rate(e)
+            y -= par[P_U]
+            site = slot // K
+            if y < par[P_ONW]:
+                pa = par[P_O]
+                k = <Py_ssize_t>(y * par[P_IO])
+                if k >= K - 1:
+                    k = K - 2
+                y -= k * pa
+                partner = site * K + k
+                if partner >= slot:
+                    partner += 1
+                b = e.labels[partner]
+                q = L + a * L + b
+            else:
+                y -= par[P_ONW]
+                pa = par[P_P]
+                if pa <= 0.0:
+                    continue
+                if K == 1:
+                    d = <Py_ssize_t>(y * par[P_IP])
+                    if d >= zmax:
+                        d = zmax - 1
+                    y -= d * pa
+                    k = 0
+                else:
+                    k = <Py_ssize_t>(y * par[P_IP])      # k + K d
+                    d = k // K
+                    if d >= zmax:
+                        d = zmax - 1
+                        k = d * K + K - 1
+                    y -= k * pa
+                    k -= d * K
+                if e.regular:                    # every row has zmax entries
+                    partner = e.indices[site * zmax + d] * K + k
+                else:
+                    deg = e.indptr[site + 1] - e.indptr[site]
+                    if d >= deg:
+                        continue
+                    partner = e.indices[e.indptr[site] + d] * K + k
+                b = e.labels[partner]
+                q = L + L * L + a * L + b
+        c0 = e.ptr[q]
+        c1 = e.ptr[q + 1]
+        c = c0
+        while c < c1 and y >= e.cum[c]:
+            c += 1
+        if c == c1:
+            continue                         # rejected
+        # accepted: its time decides whether it happens before t_stop
+        dt = _elapsed(logacc, prod, lam)
+        if e.t + dt > t_stop:
+            e.t = t_stop
+            e.proposals -= 1                 # the discarded proposal
+            status = STATUS_TIME
+            break
+        e.t += dt
+        prod = 1.0
+        logacc = 0.0
+        n_rej = 0
+        _set_label(e, slot, e.prod[2 * c])
+        if partner >= 0:
+            _set_label(e, partner, e.prod[2 * c + 1])
+        e.events += 1
+        e.since_accept = 0
+        e.t_last = e.t
+        lam = _total_rate(e)
+    e.rng[0], e.rng[1], e.rng[2], e.rng[3] = st[0], st[1], st[2], st[3]
+    return status
 
 
 cdef void _init_engine(Engine* e, uint8_t[::1] labels, int32_t[:, ::1] members,
@@ -264,6 +313,7 @@ cdef void _init_engine(Engine* e, uint8_t[::1] labels, int32_t[:, ::1] members,
     e.K = K
     e.L = count.shape[0]
     e.zmax = zmax
+    e.regular = indptr[indptr.shape[0] - 1] == zmax * (indptr.shape[0] - 1)
     e.indptr = &indptr[0]
     e.indices = &indices[0] if indices.shape[0] > 0 else NULL
     e.par = &par[0, 0]

@@ -384,12 +384,14 @@ class System:
                 prod.append((a2, b2))
             totals[q] = c
             ptr[q + 1] = len(cum)
-        par = np.zeros((L, 5))
+        par = np.zeros((L, 8))
+        inv = lambda v: 1.0 / v if v > 0 else 0.0  # noqa: E731
         for a in range(L):
             u = totals[a]
             o = totals[L + a * L: L + a * L + L].max()
             p = totals[L + L * L + a * L: L + L * L + a * L + L].max()
-            par[a] = (u + (K - 1) * o + zmax * K * p, u, (K - 1) * o, o, p)
+            R = u + (K - 1) * o + zmax * K * p
+            par[a] = (R, u, (K - 1) * o, o, p, inv(R), inv(o), inv(p))
         self._L, self._zmax = L, zmax
         self._par = np.ascontiguousarray(par)
         self._ptr = ptr
