@@ -121,7 +121,7 @@ def wolff_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t[::1] 
               const double[::1] weights, const double[::1] field,
               int32_t[::1] queue, uint64_t[::1] rng_state,
               Py_ssize_t n_measure, Py_ssize_t every, Py_ssize_t clusters_per_sweep,
-              double[::1] out_energy, double[::1] out_magnetization):
+              const double[::1] phase, double[:, ::1] out):
     """Run n_measure * every sweeps of `clusters_per_sweep` single-cluster
     updates, measuring after each block of `every` sweeps (n_measure = 0:
     run `every` sweeps without measuring).  `padd`, `bsign` hold one value
@@ -147,8 +147,7 @@ def wolff_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t[::1] 
                                            clusters_per_sweep, st)
                 clusters += clusters_per_sweep
             if n_measure > 0:
-                ising_energy_magnetization(s, indptr, indices, weights, field,
-                                           &out_energy[m], &out_magnetization[m])
+                ising_energy_magnetization(s, indptr, indices, weights, field, phase, &out[m, 0])
     rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]
     return flipped, clusters
 
@@ -231,7 +230,7 @@ def swendsen_wang_run(signed char[::1] s, const int32_t[::1] bond_i, const int32
                       const double[::1] weights, const double[::1] field,
                       int32_t[::1] parent, signed char[::1] flip, uint64_t[::1] rng_state,
                       Py_ssize_t n_measure, Py_ssize_t every,
-                      double[::1] out_energy, double[::1] out_magnetization):
+                      const double[::1] phase, double[:, ::1] out):
     """Run n_measure * every Swendsen-Wang sweeps over the bond list
     (bond_i, bond_j), measuring after each block of `every` sweeps
     (n_measure = 0: run `every` sweeps without measuring).  `padd`, `bsign`
@@ -250,8 +249,7 @@ def swendsen_wang_run(signed char[::1] s, const int32_t[::1] bond_i, const int32
                 _swendsen_wang_sweep(&s[0], n, bi, bj, n_bonds, &padd[0], &bsign[0], uniform,
                                      &parent[0], &flip[0], st)
             if n_measure > 0:
-                ising_energy_magnetization(s, indptr, indices, weights, field,
-                                           &out_energy[m], &out_magnetization[m])
+                ising_energy_magnetization(s, indptr, indices, weights, field, phase, &out[m, 0])
     rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]
 
 

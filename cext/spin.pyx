@@ -187,9 +187,9 @@ def ising_local_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t
                     double beta, int method, const uint64_t[:, ::1] table,
                     const int64_t[:, ::1] runs, Py_ssize_t degree, bint random_sites,
                     uint64_t[::1] rng_state, Py_ssize_t n_measure, Py_ssize_t every,
-                    double[::1] out_energy, double[::1] out_magnetization):
+                    const double[::1] phase, double[:, ::1] out):
     """Run n_measure * every sweeps; after each block of `every` sweeps store
-    the total energy and magnetisation in out_*[m].  n_measure = 0 runs
+    the measurement row (cext/ising_common.pxd) in out[m].  n_measure = 0 runs
     `every` sweeps without measuring.  `table` (2, 2 z_max + 1) of 32-bit
     thresholds selects the tabulated path; a table with zero rows selects the
     general (exp) path.  `runs` (R, 3) is the visiting order (start, step,
@@ -221,8 +221,7 @@ def ising_local_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t
                     _sweep_general(&s[0], rp, n_runs, &indptr[0], &indices[0], &weights[0],
                                    &field[0], beta, method, st)
             if n_measure > 0:
-                ising_energy_magnetization(s, indptr, indices, weights, field,
-                                           &out_energy[m], &out_magnetization[m])
+                ising_energy_magnetization(s, indptr, indices, weights, field, phase, &out[m, 0])
     rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]
 
 

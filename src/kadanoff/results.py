@@ -169,6 +169,25 @@ class Results(Mapping):
         b2n = self.meta["beta"] ** 2 * self.meta["n_sites"]
         return self.estimate(lambda e: b2n * e.var(), "e")
 
+    def correlation_length(self) -> Estimate:
+        """Second-moment correlation length in lattice spacings,
+
+        xi_2nd = sqrt(<m2> / <m2_k> - 1) / (2 sin(pi / L)),
+
+        from chi(0) ~ <m2> and chi(k_min) ~ <m2_k> = <|M(k_min)|^2> / N^2 at
+        the smallest wave vector k_min = 2 pi / L along the lattice axes
+        (averaged over the axes); blocked-jackknife error. Needs the ``m2_k``
+        observable (spin models on Bravais lattices of equal sides).
+        """
+        shape = (self.meta.get("lattice") or {}).get("shape")
+        if "m2_k" not in self or not shape:
+            raise ValueError("correlation_length needs the observable 'm2_k' and the lattice "
+                             "shape in meta (spin models on square, triangular, chain or "
+                             "cubic lattices with equal sides)")
+        scale = 2.0 * np.sin(np.pi / shape[0])
+        return self.estimate(
+            lambda m2, mk: np.sqrt(max(m2.mean() / mk.mean() - 1.0, 0.0)) / scale, "m2", "m2_k")
+
     # -- presentation ----------------------------------------------------
     def summary(self) -> str:
         """A small table: mean, error and tau of every scalar observable."""

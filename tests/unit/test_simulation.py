@@ -98,7 +98,7 @@ def test_measure_every_and_remainder():
 
 def test_results_api():
     res = sim("wolff", L=8).run(sweeps=2000, thermalize=100)
-    assert set(res) == {"e", "m", "abs_m", "m2", "m4"}
+    assert set(res) == {"e", "m", "abs_m", "m2", "m4", "m2_k"}
     assert res.meta["algorithm"] == "wolff" and res.meta["T"] == 2.5
     assert "kadanoff" in res.meta["versions"]
     assert res.tau("e") >= 0.4

@@ -160,3 +160,22 @@ def test_on_algorithms_agree_in_2d(model):
         for k, (v, err) in vals.items():
             z = (v - ref[k][0]) / np.hypot(err, ref[k][1])
             assert abs(z) < Z_MAX, (model.__name__, key, k, z)
+
+
+@pytest.mark.parametrize("algorithm", ["heatbath", "wolff", "swendsen-wang"])
+def test_ising_ring_fourier_and_correlation_length(algorithm):
+    """Periodic Ising ring: G(r) = (t^r + t^(L-r)) / (1 + t^L), t = tanh(J/T),
+    gives <m2> and <m2_k> exactly, hence xi_2nd."""
+    L, T = 24, 1.0
+    t = np.tanh(1 / T)
+    r = np.arange(L)
+    G = (t ** r + t ** (L - r)) / (1 + t ** L)
+    exact_m2 = G.sum() / L
+    exact_mk = (G * np.cos(2 * np.pi * r / L)).sum() / L
+    exact_xi = np.sqrt(exact_m2 / exact_mk - 1) / (2 * np.sin(np.pi / L))
+    res = _run(kd.Ising(kd.lattice.chain(L)), T, algorithm, seed=3, sweeps=60_000)
+    for name, exact in (("m2", exact_m2), ("m2_k", exact_mk)):
+        z = (res.mean(name) - exact) / res.error(name)
+        assert abs(z) < Z_MAX, (algorithm, name, res.mean(name), exact, z)
+    xi = res.correlation_length()
+    assert abs(xi.value - exact_xi) < Z_MAX * xi.error, (algorithm, xi, exact_xi)

@@ -85,11 +85,13 @@ class Ising(Model):
     Stopping after "N flipped spins" instead would bias every measurement.
 
     Observables (per spin): ``e`` = H/N, ``m`` = sum_i s_i / N, ``abs_m``,
-    ``m2``, ``m4``.
+    ``m2``, ``m4``; ``m2_k`` = |M(k_min)|^2 / N^2 averaged over the lattice
+    axes (k_min = 2 pi / L), for the second-moment correlation length
+    ``res.correlation_length()`` (Bravais lattices with equal sides).
     """
 
     algorithms = ("metropolis", "heatbath", "wolff", "swendsen-wang")
-    observables = ("e", "m", "abs_m", "m2", "m4")
+    observables = ("e", "m", "abs_m", "m2", "m4", "m2_k")
 
     def __init__(self, lattice, J=1.0, h=0.0):
         self.lattice = _check_lattice(lattice)
@@ -99,6 +101,7 @@ class Ising(Model):
         self._J_user = J
         self._h_user = h
         self._weights = lattice.entry_values(self.J)
+        self._n_axes, self._phase = _fourier_phases(lattice)
 
     # -- configurations --------------------------------------------------
     def random_state(self, generator: np.random.Generator) -> np.ndarray:
@@ -129,9 +132,13 @@ class Ising(Model):
 
     def observables_from_raw(self, raw: dict) -> dict:
         n = self.n_sites
-        m = raw["M"] / n
+        X = raw["X"]
+        m = X[:, 1] / n
         m2 = m * m
-        return {"e": raw["E"] / n, "m": m, "abs_m": np.abs(m), "m2": m2, "m4": m2 * m2}
+        out = {"e": X[:, 0] / n, "m": m, "abs_m": np.abs(m), "m2": m2, "m4": m2 * m2}
+        if self._n_axes:
+            out["m2_k"] = X[:, 2] / (self._n_axes * n * n)
+        return out
 
     # -- algorithms ------------------------------------------------------
     def updater(self, algorithm: str, beta: float, **options) -> Updater:
@@ -170,7 +177,8 @@ def _no_options(algorithm, options):
 
 
 class _IsingBase(Updater):
-    raw_names = ("E", "M")
+    raw_names = ("X",)              # rows (E, M, sum_t |M(k_t)|^2), cext/ising_common.pxd
+    raw_shapes = {"X": (3,)}
 
     def __init__(self, model: Ising, beta: float):
         self.model = model
@@ -221,8 +229,8 @@ class _IsingLocal(_IsingBase):
         m = self.model
         _spin.ising_local_run(state, self.lat.indptr, self.lat.indices, m._weights, m.h,
                               self.beta, self.method, self.table, self.runs, self.degree,
-                              self.sweep == "random", rng_state, n_measure, every, raw["E"],
-                              raw["M"])
+                              self.sweep == "random", rng_state, n_measure, every,
+                              self.model._phase, raw["X"])
 
     def info(self):
         return {"sweep": self.sweep, "tabulated": self.table.shape[0] == 2}
@@ -342,7 +350,7 @@ class _IsingWolff(_WolffSchedule, _ClusterBase):
         return _cluster.wolff_run(
             state, self.lat.indptr, self.lat.indices, self.degree, self.padd, self.bsign,
             self.model._weights, self.model.h, self.queue, rng_state,
-            n_measure, every, clusters, raw["E"], raw["M"])
+            n_measure, every, clusters, self.model._phase, raw["X"])
 
 
 class _IsingSwendsenWang(_ClusterBase):
@@ -362,12 +370,23 @@ class _IsingSwendsenWang(_ClusterBase):
         _cluster.swendsen_wang_run(state, self.bond_i, self.bond_j, self.padd, self.bsign,
                                    self.lat.indptr, self.lat.indices, self.model._weights,
                                    self.model.h, self.parent, self.flip, rng_state,
-                                   n_measure, every, raw["E"], raw["M"])
+                                   n_measure, every, self.model._phase, raw["X"])
 
 
 # =========================================================================
 # Potts, clock and O(n) models: one measurement layout (cext/observe.pxd)
 # =========================================================================
+
+def _fourier_phases(lat):
+    """(number of axes, flattened cos/sin rows of 2 pi n_t / L_t per axis t) for
+    Bravais lattices whose sides are equal; (0, empty) otherwise."""
+    shape = lat.shape
+    if lat.cells is None or not shape or len(set(shape)) != 1:
+        return 0, np.zeros(0)
+    arg = 2 * np.pi * lat.cells / np.asarray(shape)
+    rows = np.concatenate([[np.cos(a), np.sin(a)] for a in arg.T])
+    return len(shape), np.ascontiguousarray(rows).ravel()
+
 
 class _Observables:
     """The arrays the kernels read to measure a configuration (one row of
@@ -391,16 +410,7 @@ class _Observables:
         self.site_field = hf.ndim == 2 and hf.shape[0] > 1
         self.hf = hf.ravel()
         self.V = empty if V is None else np.ascontiguousarray(V, dtype=np.float64).ravel()
-        # Fourier phases 2 pi n_t / L_t on the axes of a Bravais lattice of equal sides
-        shape = lat.shape
-        if lat.cells is not None and shape and len(set(shape)) == 1:
-            arg = 2 * np.pi * lat.cells / np.asarray(shape)
-            self.phase = np.ascontiguousarray(
-                np.concatenate([[np.cos(a), np.sin(a)] for a in arg.T])).ravel()
-            self.n_axes = len(shape)
-            self.L = shape[0]
-        else:
-            self.phase, self.n_axes, self.L = empty, 0, None
+        self.n_axes, self.phase = _fourier_phases(lat)
         evec = lat.entry_vectors() if helicity else None
         self.evec = empty if evec is None else evec.ravel()
         self.n_dirs = 0 if evec is None else evec.shape[1]
