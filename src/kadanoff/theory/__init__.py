@@ -1,9 +1,10 @@
 """Closed-form and exact references (no Monte Carlo): exact enumeration of
-small Ising systems, the finite periodic chain, Kaufman's finite torus and
+small Ising, Potts and clock systems, the finite periodic chain, Kaufman's finite torus and
 Onsager's infinite square lattice."""
-from . import ising
+from . import discrete, ising
+from .discrete import enumerate_clock, enumerate_potts
 from .ising import (T_C_SQUARE, enumerate_ising, ising2d_torus, ising_chain, onsager_energy,
                     onsager_magnetization)
 
-__all__ = ["ising", "T_C_SQUARE", "enumerate_ising", "ising_chain", "ising2d_torus",
+__all__ = ["ising", "discrete", "enumerate_potts", "enumerate_clock", "T_C_SQUARE", "enumerate_ising", "ising_chain", "ising2d_torus",
            "onsager_energy", "onsager_magnetization"]
