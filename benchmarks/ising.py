@@ -16,6 +16,7 @@ import argparse
 import time
 
 import numpy as np
+from _timing import ns_per_update
 
 import kadanoff as kd
 from kadanoff.theory import T_C_SQUARE
@@ -37,26 +38,6 @@ def numpy_checkerboard(L, T, sweeps, rng):
     return (time.perf_counter() - t0) / (sweeps * L * L) * 1e9
 
 
-def timed_run(algorithm, L, T, seconds):
-    """Time measured-once runs, sized to take about `seconds`."""
-    model = kd.Ising(kd.lattice.square(L))
-    sim = kd.Simulation(model, T=T, algorithm=algorithm, rng=1)
-    sim.run(sweeps=20, thermalize=200)            # thermalise, fix Wolff's clusters per sweep
-    sweeps = 10
-    while True:
-        t0 = time.perf_counter()
-        res = sim.run(sweeps=sweeps, measure_every=sweeps)
-        dt = time.perf_counter() - t0
-        if dt > seconds / 4 or sweeps > 10**6:
-            break
-        sweeps *= 4
-    units = sweeps * L * L
-    if algorithm == "wolff":
-        info = res.meta["algorithm_info"]
-        units = info["mean_cluster_size"] * info["clusters_per_sweep"] * sweeps
-    return dt / units * 1e9
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--L", type=int, default=256)
@@ -72,7 +53,8 @@ def main():
     rows = [("metropolis", "per attempted flip"), ("heatbath", "per attempted flip"),
             ("wolff", "per flipped spin"), ("swendsen-wang", "per spin per sweep")]
     for algorithm, unit in rows:
-        ns = min(timed_run(algorithm, L, T, args.seconds) for _ in range(args.repeat))
+        ns = min(ns_per_update(kd.Ising(kd.lattice.square(L)), T, algorithm, args.seconds)
+                 for _ in range(args.repeat))
         print(f"{algorithm:<16} {ns:8.2f}  {unit:<22} {base:14.2f} {base / ns:7.1f}")
 
 

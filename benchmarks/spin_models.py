@@ -18,6 +18,7 @@ import math
 import time
 
 import numpy as np
+from _timing import ns_per_update
 
 import kadanoff as kd
 
@@ -118,28 +119,6 @@ BASELINES = {
 }
 
 
-# ------------------------------------------------------------ kadanoff timing
-
-def timed_run(factory, L, T, algorithm, options, seconds):
-    """ns per site update of measured-once runs sized to take about `seconds`."""
-    sim = kd.Simulation(factory(kd.lattice.square(L)), T=T, algorithm=algorithm, rng=1,
-                        **options)
-    sim.run(sweeps=10, thermalize=100)       # thermalise, freeze adaptive parameters
-    sweeps = 4
-    while True:
-        t0 = time.perf_counter()
-        res = sim.run(sweeps=sweeps, measure_every=sweeps)
-        dt = time.perf_counter() - t0
-        if dt > seconds / 4 or sweeps > 10**6:
-            break
-        sweeps *= 4
-    units = sweeps * L * L
-    if algorithm == "wolff":
-        info = res.meta["algorithm_info"]
-        units = info["mean_cluster_size"] * info["clusters_per_sweep"] * sweeps
-    return dt / units * 1e9
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--L", type=int, default=128)
@@ -153,8 +132,8 @@ def main():
           f"{'ratio':>8}")
     baseline_cache = {}
     for label, factory, T, algorithm, options, base in CASES:
-        ns = min(timed_run(factory, L, T, algorithm, options, args.seconds)
-                 for _ in range(args.repeat))
+        ns = min(ns_per_update(factory(kd.lattice.square(L)), T, algorithm, args.seconds,
+                               **options) for _ in range(args.repeat))
         name = algorithm + "".join(f" {k}={v}" for k, v in options.items())
         unit = " /flip" if algorithm == "wolff" else ""
         if base is not None:

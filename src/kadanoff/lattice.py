@@ -29,13 +29,13 @@ import numpy as np
 
 __all__ = [
     "Lattice",
-    "square",
-    "triangular",
-    "honeycomb",
     "chain",
     "cubic",
     "from_edges",
     "from_graph",
+    "honeycomb",
+    "square",
+    "triangular",
 ]
 
 
@@ -213,7 +213,7 @@ class Lattice:
         deg = self.degree
         return int(deg[0]) if len(deg) and np.all(deg == deg[0]) else 0
 
-    def with_weights(self, weights) -> "Lattice":
+    def with_weights(self, weights) -> Lattice:
         """The same lattice with new bond weights (one per bond)."""
         return Lattice(self.n_sites, self.edges, weights=weights, coords=self.coords,
                        shape=self.shape, periodic=self.periodic, name=self.name,

@@ -14,7 +14,7 @@ from .. import _cluster, _spin
 from ..lattice import Lattice, _gauge
 from .base import Model, Updater
 
-__all__ = ["Ising", "Potts", "Clock", "XY", "Heisenberg"]
+__all__ = ["XY", "Clock", "Heisenberg", "Ising", "Potts"]
 
 _METROPOLIS, _HEATBATH = 0, 1
 
@@ -144,16 +144,14 @@ class Ising(Model):
     def updater(self, algorithm: str, beta: float, **options) -> Updater:
         algorithm = self.check_algorithm(algorithm)
         if algorithm in ("metropolis", "heatbath"):
-            unknown = set(options) - {"sweep"}
-            if unknown:
-                raise TypeError(f"algorithm {algorithm!r} takes only the option 'sweep', "
-                                f"got {sorted(unknown)}")
+            _check_options(algorithm, options, ("sweep",))
             return _IsingLocal(self, beta, _METROPOLIS if algorithm == "metropolis" else _HEATBATH,
                                **options)
         self._check_cluster(algorithm)
         if algorithm == "wolff":
+            _check_options(algorithm, options, ("clusters_per_sweep",))
             return _IsingWolff(self, beta, **options)
-        _no_options(algorithm, options)
+        _check_options(algorithm, options)
         return _IsingSwendsenWang(self, beta)
 
     def _check_cluster(self, algorithm):
@@ -171,9 +169,28 @@ class Ising(Model):
             if len(self.J) else bool(np.all(self.h == self.h[0]))
 
 
-def _no_options(algorithm, options):
-    if options:
-        raise TypeError(f"algorithm {algorithm!r} takes no options, got {sorted(options)}")
+def _check_options(algorithm, options, allowed=()):
+    """TypeError unless every option name is one ``algorithm`` accepts."""
+    unknown = set(options) - set(allowed)
+    if unknown:
+        takes = f"the options {sorted(allowed)}" if allowed else "no options"
+        raise TypeError(f"algorithm {algorithm!r} takes {takes}, got {sorted(unknown)}")
+
+
+def _sweep_order(sweep, deterministic) -> str:
+    """Validated visiting order; ``deterministic``: Metropolis with a forced
+    proposal on a lattice of degree <= 2, where a fixed order moves domain
+    walls deterministically (not ergodic), so sites are drawn at random."""
+    if sweep is None:
+        sweep = "random" if deterministic else "ordered"
+    if sweep not in ("ordered", "random"):
+        raise ValueError(f"sweep must be 'ordered' (colour by colour) or 'random' "
+                         f"(random-site selection), got {sweep!r}")
+    if sweep == "ordered" and deterministic:
+        raise ValueError("sweep='ordered' with 'metropolis' is not ergodic on a lattice of "
+                         "degree <= 2 (domain walls move deterministically); use "
+                         "sweep='random' or algorithm='heatbath'")
+    return sweep
 
 
 class _IsingBase(Updater):
@@ -196,17 +213,7 @@ class _IsingLocal(_IsingBase):
         # Metropolis accepts dE <= 0 with certainty; on chains a fixed visiting
         # order then carries domain walls deterministically (non-ergodic), so
         # there a sweep draws its sites at random.
-        deterministic_walls = method == _METROPOLIS and model.lattice.max_degree <= 2
-        if sweep is None:
-            sweep = "random" if deterministic_walls else "ordered"
-        if sweep not in ("ordered", "random"):
-            raise ValueError(f"sweep must be 'ordered' (colour by colour) or 'random' "
-                             f"(random-site selection), got {sweep!r}")
-        if sweep == "ordered" and deterministic_walls:
-            raise ValueError("sweep='ordered' with 'metropolis' is not ergodic on a lattice of "
-                             "degree <= 2 (domain walls move deterministically); use "
-                             "sweep='random' or algorithm='heatbath'")
-        self.sweep = sweep
+        self.sweep = _sweep_order(sweep, method == _METROPOLIS and model.lattice.max_degree <= 2)
         self.runs = self.lat.sweep_runs()      # colour-by-colour visiting order
         self.degree = self.lat.common_degree     # > 0: unrolled neighbour loop
         if model._uniform():
@@ -594,19 +601,13 @@ class _DiscreteModel(_SpinModel):
     def updater(self, algorithm: str, beta: float, **options) -> Updater:
         algorithm = self.check_algorithm(algorithm)
         if algorithm in ("metropolis", "heatbath"):
-            unknown = set(options) - {"sweep"}
-            if unknown:
-                raise TypeError(f"algorithm {algorithm!r} takes only the option 'sweep', "
-                                f"got {sorted(unknown)}")
+            _check_options(algorithm, options, ("sweep",))
             return _DiscreteLocal(self, beta, algorithm, **options)
         self._check_cluster(algorithm, self._field_zero())
         if algorithm == "wolff":
-            unknown = set(options) - {"clusters_per_sweep"}
-            if unknown:
-                raise TypeError(f"algorithm 'wolff' takes only the option 'clusters_per_sweep', "
-                                f"got {sorted(unknown)}")
+            _check_options(algorithm, options, ("clusters_per_sweep",))
             return _DiscreteWolff(self, beta, **options)
-        _no_options(algorithm, options)
+        _check_options(algorithm, options)
         return _PottsSwendsenWang(self, beta)
 
     def _exp_tables(self, beta):
@@ -625,17 +626,8 @@ class _DiscreteLocal(_RowUpdater):
         super().__init__(model, beta)
         self.method = _METROPOLIS if algorithm == "metropolis" else _HEATBATH
         # q = 2 Metropolis has a forced proposal: the chain caveat of Ising applies
-        deterministic = (self.method == _METROPOLIS and model.q == 2
-                         and model.lattice.max_degree <= 2)
-        if sweep is None:
-            sweep = "random" if deterministic else "ordered"
-        if sweep not in ("ordered", "random"):
-            raise ValueError(f"sweep must be 'ordered' (colour by colour) or 'random' "
-                             f"(random-site selection), got {sweep!r}")
-        if sweep == "ordered" and deterministic:
-            raise ValueError("sweep='ordered' with 'metropolis' and q = 2 is not ergodic on a "
-                             "lattice of degree <= 2; use sweep='random' or 'heatbath'")
-        self.sweep = sweep
+        self.sweep = _sweep_order(sweep, self.method == _METROPOLIS and model.q == 2
+                                  and model.lattice.max_degree <= 2)
         self.runs = model.lattice.sweep_runs()
         self.uniform = model._uniform_J()
         self.EJ, self.HE = model._exp_tables(beta)
@@ -905,16 +897,10 @@ class _ONModel(_SpinModel):
             allowed = {"sweep", "overrelaxation"}
             if algorithm == "metropolis":
                 allowed |= {"delta", "target_acceptance"}
-            unknown = set(options) - allowed
-            if unknown:
-                raise TypeError(f"algorithm {algorithm!r} takes the options {sorted(allowed)}, "
-                                f"got {sorted(unknown)}")
+            _check_options(algorithm, options, allowed)
             return _ONLocal(self, beta, algorithm, **options)
         self._check_cluster(algorithm, self.h == 0)
-        unknown = set(options) - {"clusters_per_sweep"}
-        if unknown:
-            raise TypeError(f"algorithm 'wolff' takes only the option 'clusters_per_sweep', "
-                            f"got {sorted(unknown)}")
+        _check_options(algorithm, options, ("clusters_per_sweep",))
         return _ONWolff(self, beta, **options)
 
     def params(self) -> dict:
@@ -932,10 +918,7 @@ class _ONLocal(_RowUpdater):
                  target_acceptance=0.5):
         super().__init__(model, beta)
         self.method = _METROPOLIS if algorithm == "metropolis" else _HEATBATH
-        if sweep not in ("ordered", "random"):
-            raise ValueError(f"sweep must be 'ordered' (colour by colour) or 'random' "
-                             f"(random-site selection), got {sweep!r}")
-        self.sweep = sweep
+        self.sweep = _sweep_order(sweep, False)
         self.n_over = _check_option_count("overrelaxation", overrelaxation)
         if not (isinstance(target_acceptance, numbers.Real) and 0 < target_acceptance < 1):
             raise ValueError(f"target_acceptance must be in (0, 1), got {target_acceptance!r}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["enumerate_potts", "enumerate_clock"]
+__all__ = ["enumerate_clock", "enumerate_potts"]
 
 _MAX_STATES = 50_000_000
 
