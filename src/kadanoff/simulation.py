@@ -187,6 +187,33 @@ class Simulation:
         }
         return Results(series, meta)
 
+    def thermalize(self, sweeps) -> None:
+        """Run ``sweeps`` unmeasured sweeps without freezing adaptive parameters.
+
+        ``sim.thermalize(a); sim.thermalize(b)`` moves the chain exactly like
+        the thermalisation phase of ``run(..., thermalize=a + b)`` as long as
+        the algorithm's adaptation does not depend on how the sweeps are
+        batched (true for the Wolff schedule, which adapts sweep by sweep).
+        Adaptive parameters freeze at the next ``run()``. Used by
+        checkpointed runs (``kd.io``) and parallel tempering.
+        """
+        sweeps = _check_count("sweeps", sweeps, 0)
+        if sweeps:
+            self._updater.thermalize(self._state, self._rng_state, sweeps)
+            self.sweeps_done += sweeps
+
+    def checkpoint(self, path, **extra) -> None:
+        """Write this chain (state, kernel RNG state, updater parameters,
+        sweeps done) atomically to ``path`` (HDF5); see ``kadanoff.io``."""
+        from . import io
+        io.save_checkpoint(self, path, **extra)
+
+    def restore(self, path) -> dict:
+        """Load a checkpoint written by :meth:`checkpoint` into this Simulation
+        (same model, temperature and algorithm); returns the extra data."""
+        from . import io
+        return io.restore_checkpoint(self, path)
+
     def _tick(self, bar, n, callback, done) -> bool:
         if bar is not None:
             bar.update(n)
