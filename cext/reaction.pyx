@@ -77,6 +77,7 @@ ctypedef struct Engine:
     int32_t* journal
     Py_ssize_t n_journal
     double t, t_last
+    double pend, logacc       # waiting-time uniforms since the last accepted event
     int64_t events, proposals, since_accept
     uint64_t rng[4]
 
@@ -163,7 +164,7 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
     process is memoryless, so the continuation from t_stop is exact.
     """
     cdef double lam = _total_rate(e), x, w, y, pa, Ra, dt
-    cdef double prod = 1.0, logacc = 0.0
+    cdef double prod = e.pend, logacc = e.logacc
     cdef Py_ssize_t a, idx, slot, site, d, k, partner, b, q, deg, c, c0, c1
     cdef Py_ssize_t L = e.L, K = e.K, zmax = e.zmax
     cdef int64_t n_prop = 0, active, threshold, n_rej = 0
@@ -175,11 +176,7 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
         if lam <= 0.0:
             status = STATUS_ABSORBED
             break
-        if n_prop >= max_proposals:
-            e.t += _elapsed(logacc, prod, lam)
-            status = STATUS_PROPOSALS
-            break
-        if n_rej >= 64:
+        if e.since_accept > 0 and (e.since_accept & 63) == 0 and n_rej > 0:
             # a run of rejections: is t_stop behind us?  is the state frozen?
             dt = _elapsed(logacc, prod, lam)
             if e.t + dt > t_stop:
@@ -187,17 +184,24 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
                 status = STATUS_TIME
                 break
             n_rej = 0
-            if e.since_accept > 256:
+            if e.since_accept >= 256:
                 active = 0
                 for a in range(L):
                     if e.par[a * P_NCOL + P_R] > 0.0:
                         active += e.count[a]
                 threshold = 256 + 16 * active * (zmax + 1) * K
-                if e.since_accept > threshold:
+                if e.since_accept >= threshold:
                     if not _can_move(e):
                         status = STATUS_ABSORBED
                         break
                     e.since_accept = 0
+        if n_prop >= max_proposals:
+            # pause: keep the pending uniforms, so that where the caller
+            # splits a run into calls never changes a single bit
+            e.pend = prod
+            e.logacc = logacc
+            e.rng[0], e.rng[1], e.rng[2], e.rng[3] = st[0], st[1], st[2], st[3]
+            return STATUS_PROPOSALS
         prod *= 1.0 - next_double(st)
         if prod < 1e-280:
             logacc += log(prod)
@@ -295,6 +299,8 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
         e.since_accept = 0
         e.t_last = e.t
         lam = _total_rate(e)
+    e.pend = 1.0
+    e.logacc = 0.0
     e.rng[0], e.rng[1], e.rng[2], e.rng[3] = st[0], st[1], st[2], st[3]
     return status
 
@@ -325,6 +331,8 @@ cdef void _init_engine(Engine* e, uint8_t[::1] labels, int32_t[:, ::1] members,
     e.dirty = NULL
     e.journal = NULL
     e.n_journal = 0
+    e.pend = 1.0
+    e.logacc = 0.0
     e.events = 0
     e.proposals = 0
     e.since_accept = 0
@@ -353,7 +361,8 @@ def advance(uint8_t[::1] labels, int32_t[:, ::1] members, int32_t[::1] pos,
             double[::1] clock, int64_t[::1] counters, double t_stop, int64_t max_proposals):
     """Advance one trajectory from clock[0] towards t_stop.
 
-    clock = [t, t_last_event]; counters = [events, proposals, since_accept]
+    clock = [t, t_last_event, logacc, prod] (the last two: pending waiting-time
+    uniforms of a paused run; start with 0, 1); counters = [events, proposals, since_accept]
     (both updated in place).  Returns 0 (reached t_stop), 1 (absorbing state;
     clock[1] is the absorption time) or 2 (max_proposals used up).
     """
@@ -363,12 +372,16 @@ def advance(uint8_t[::1] labels, int32_t[:, ::1] members, int32_t[::1] pos,
                  prod, no_w, rng_state)
     e.t = clock[0]
     e.t_last = clock[1]
+    e.logacc = clock[2]
+    e.pend = clock[3]
     e.since_accept = counters[2]
     cdef int status
     with nogil:
         status = _advance(&e, t_stop, max_proposals)
     clock[0] = e.t
     clock[1] = e.t_last
+    clock[2] = e.logacc
+    clock[3] = e.pend
     counters[0] += e.events
     counters[1] += e.proposals
     counters[2] = e.since_accept
@@ -416,6 +429,8 @@ def ensemble(uint8_t[::1] labels, int32_t[:, ::1] members, int32_t[::1] pos,
         for r in range(n_runs):
             e.t = 0.0
             e.t_last = 0.0
+            e.pend = 1.0
+            e.logacc = 0.0
             e.since_accept = 0
             e.wsum = w0
             status = STATUS_TIME

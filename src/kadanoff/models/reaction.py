@@ -188,8 +188,10 @@ def parse_rule(rule, rate=None) -> Rule:
     lk, left = _parse_side(text, 0, arrow)
     rk, right = _parse_side(text, arrow + 2, body_end)
     if lk != rk:
-        pos = arrow + 2 if lk == "site" else 0
-        _fail(text, pos, "both sides must be neighbour pairs (A,B) or both on-site (A + B)")
+        seg = text[arrow + 2:body_end]
+        pos = arrow + 2 + len(seg) - len(seg.lstrip())
+        _fail(text, pos, "both sides must be neighbour pairs (A,B) or both on-site (A + B); "
+                         f"the left side is {'a pair' if lk == 'pair' else 'on-site'}")
     if lk == "pair":
         return Rule("pair", tuple(s for s, _ in left), tuple(s for s, _ in right), rate, text)
     lnames = tuple(sorted(s for s, _ in left))
@@ -576,7 +578,7 @@ class System:
         slots = self._initial_slots(initial)
         members, pos, count = self._buffers(slots)
         kern = _kernel()
-        clock = np.zeros(2)
+        clock = np.array([0.0, 0.0, 0.0, 1.0])
         counters = np.zeros(3, dtype=np.int64)
         rows, snaps = [], []
         absorbed, stopped = False, False
@@ -716,7 +718,8 @@ def _record_times(t_max, record_every, times):
 
 class _Chunker:
     """Proposals per kernel call: ~0.2 s each, so progress bars and stop
-    conditions stay responsive. Chunking never changes the random stream."""
+    conditions stay responsive. A paused kernel keeps its pending state, so
+    chunking never changes the random stream or a single bit of the results."""
 
     target = 0.2
 
@@ -915,20 +918,29 @@ def annihilation(lattice, *, diffusion=1.0, rate=None, coalescence=False, initia
 
 
 def two_species_annihilation(lattice, *, diffusion=1.0, rate=None, density=1.0, rng=None,
-                             initial=None):
+                             initial=None, balanced=False):
     """A + B -> 0 with hopping: segregation into A and B domains (Toussaint-Wilczek).
 
     A and B hop to empty neighbours at rate D and an A-B neighbour pair
     annihilates at rate ``rate`` per bond (default 2D: a particle hopping
     onto the other species annihilates). Default initial state: each site
-    holds A or B with probability ``density`` / 2 each (random, from ``rng``).
+    holds A or B with probability ``density`` / 2 each (random, from ``rng``);
+    ``balanced=True`` places exactly round(density N / 2) of each instead,
+    so that a finite system has no global excess of one species (which would
+    survive and bend the decay at late times).
     From such a state rho_A(t) ~ t^(-d/4) for d < 4 (t^(-1/4) on the chain).
     """
     D = System._rate(diffusion, "diffusion")
     k = 2 * D if rate is None else System._rate(rate, "rate")
     sysm = System(lattice, ["A", "B"], [("A,B -> 0,0", k)], diffusion=D,
                   name="two_species_annihilation", params={"rate": k, "D": D})
-    if initial is None:
+    if initial is None and balanced:
+        gen, _ = _random.make_generator(rng)
+        n = int(round(density * lattice.n_sites / 2))
+        lab = np.zeros(lattice.n_sites, dtype=np.int64)
+        lab[:n], lab[n:2 * n] = 1, 2
+        sysm.initial = sysm.check_state(gen.permutation(lab))
+    elif initial is None:
         sysm.initial = sysm.check_state(sysm.random_state({"A": density / 2, "B": density / 2},
                                                           rng))
     else:
