@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .analysis import errors as _err
+from .analysis import reweighting as _rw
 
 __all__ = ["Results", "Estimate", "UnknownObservableError", "versions"]
 
@@ -187,6 +188,35 @@ class Results(Mapping):
         scale = 2.0 * np.sin(np.pi / shape[0])
         return self.estimate(
             lambda m2, mk: np.sqrt(max(m2.mean() / mk.mean() - 1.0, 0.0)) / scale, "m2", "m2_k")
+
+    # -- analysis shortcuts (delegating to kadanoff.analysis) ---------------
+    def autocorrelation(self, name, c=5.0) -> "_err.TauIntResult":
+        """tau_int with its error, window and rho(t), in units of the measurement
+        interval (``kd.analysis.errors.tau_int_analysis``; never raises for short
+        series, check ``.reliable``)."""
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", _err.AutocorrelationWarning)
+            return _err.tau_int_analysis(self._nonempty(name), c=c, quiet=True)
+
+    def binning(self, name, min_blocks=32) -> "_err.BinningResult":
+        """Binning analysis with its plateau (``kd.analysis.errors.binning_plateau``)."""
+        return _err.binning_plateau(self._nonempty(name), min_blocks=min_blocks)
+
+    def histogram(self, **config) -> "_rw.SingleHistogram":
+        """Single-histogram reweighting object for this run
+        (``kd.analysis.reweighting.SingleHistogram(**config).compute(self)``)."""
+        return _rw.SingleHistogram(**config).compute(self)
+
+    def reweight(self, observable, T=None, *, beta=None, **config) -> "_rw.Curve":
+        """Reweight to nearby temperatures (Ferrenberg-Swendsen, jackknife errors).
+
+        ``observable`` is a series name (``"e"``, ``"abs_m"``, ...) or
+        ``"specific_heat"``, ``"susceptibility"``, ``"binder"``,
+        ``"binder_derivative"``. Returns ``Curve(T, value, error)``; stay inside
+        ``self.histogram().trusted_range`` (a ReweightingWarning says when not).
+        """
+        return _rw.reweight(self, observable, T, beta=beta, **config)
 
     # -- presentation ----------------------------------------------------
     def summary(self) -> str:

@@ -1,11 +1,21 @@
 """Analysis: pure numpy/scipy; works on plain arrays and on Results from any model.
 
-errors   tau_int, error_of_mean, binning_error, jackknife, bootstrap
-fss      finite-size scaling: Binder-cumulant crossings
+errors       tau_int, tau_int_analysis, error_of_mean, binning_error, binning_plateau,
+             jackknife, bootstrap
+reweighting  SingleHistogram (Ferrenberg-Swendsen), MultiHistogram (MBAR), reweight
+fss          binder_crossings, reweighted_crossings, extrapolate_crossings, peak(s),
+             curves, values_at, Collapse
+exponents    gamma_over_nu, beta_over_nu, inv_nu, dynamic_exponent, peak_shift,
+             power_law, fit, helicity_crossing, bkt_extrapolate, weber_minnhagen
 """
-from . import errors, fss
-from .errors import (AutocorrelationError, AutocorrelationWarning, binning_error, bootstrap,
-                     error_of_mean, jackknife, tau_int)
+from . import errors, exponents, fss, reweighting
+from .errors import (AutocorrelationError, AutocorrelationWarning, binning_error,
+                     binning_plateau, bootstrap, error_of_mean, jackknife, tau_int,
+                     tau_int_analysis)
+from .fss import Collapse
+from .reweighting import MultiHistogram, ReweightingWarning, SingleHistogram, reweight
 
-__all__ = ["errors", "fss", "tau_int", "error_of_mean", "binning_error", "jackknife",
-           "bootstrap", "AutocorrelationError", "AutocorrelationWarning"]
+__all__ = ["errors", "fss", "reweighting", "exponents", "tau_int", "tau_int_analysis",
+           "error_of_mean", "binning_error", "binning_plateau", "jackknife", "bootstrap",
+           "AutocorrelationError", "AutocorrelationWarning", "SingleHistogram", "MultiHistogram",
+           "ReweightingWarning", "reweight", "Collapse"]

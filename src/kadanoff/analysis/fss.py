@@ -476,13 +476,19 @@ def values_at(histograms, quantity, T):
 _PARAMS = ("Tc", "inv_nu", "exponent")
 
 
-def _hh_quality(xs, ys, dys, window=None):
+def _hh_quality(xs, ys, dys, window=None, master="interp"):
     r"""Houdayer-Hartmann quality S and the number of points that entered it.
 
     For each point of each curve, every *other* curve whose x-range brackets
-    it contributes its two neighbouring points; a weighted straight line
-    through those gives the master-curve estimate Y and its variance dY^2.
-    Each curve's x must be increasing.
+    it contributes its two neighbouring points. ``master="line"``: a weighted
+    straight line through all those points gives the master-curve estimate Y
+    and its variance dY^2 (Houdayer & Hartmann's prescription).
+    ``master="interp"``: each other curve's linear interpolation
+    :math:`Y_p = (1-t)y_{k-1} + t y_k`, variance
+    :math:`(1-t)^2\delta y_{k-1}^2 + t^2\delta y_k^2`, is averaged with
+    inverse-variance weights, :math:`\delta Y^2 = 1/\sum_p \mathrm{Var}(Y_p)^{-1}`;
+    unlike the joint line this is continuous in the scaling parameters, which
+    the minimiser and the error analysis need. Each curve's x must be increasing.
     """
     if window is not None:
         lo, hi = window
@@ -495,6 +501,30 @@ def _hh_quality(xs, ys, dys, window=None):
     Dd = np.concatenate(dys)
     cid = np.concatenate([np.full(len(x), i) for i, x in enumerate(xs)])
     P = len(X)
+    if master == "interp":
+        W, WY = np.zeros(P), np.zeros(P)
+        for p, (xp, yp, dp) in enumerate(zip(xs, ys, dys)):
+            if len(xp) < 2:
+                continue
+            k = np.searchsorted(xp, X)
+            ok = (k > 0) & (k < len(xp)) & (cid != p)
+            if not ok.any():
+                continue
+            kk = k[ok]
+            x0, x1 = xp[kk - 1], xp[kk]
+            t = (X[ok] - x0) / (x1 - x0)
+            Yp = (1 - t) * yp[kk - 1] + t * yp[kk]
+            Vp = (1 - t) ** 2 * dp[kk - 1] ** 2 + t ** 2 * dp[kk] ** 2
+            W[ok] += 1.0 / Vp
+            WY[ok] += Yp / Vp
+        good = W > 0
+        n = int(good.sum())
+        if n == 0:
+            return math.inf, 0
+        Y = WY[good] / W[good]
+        dY2 = 1.0 / W[good]
+        y, dy = Yd[good], Dd[good]
+        return float(np.sum((y - Y) ** 2 / (dy * dy + dY2)) / n), n
     K = np.zeros(P)
     Kx, Kxx, Ky, Kxy = np.zeros(P), np.zeros(P), np.zeros(P), np.zeros(P)
     for p, (xp, yp, dp) in enumerate(zip(xs, ys, dys)):
@@ -590,7 +620,10 @@ class Collapse:
     """
 
     def __init__(self, *, Tc=None, inv_nu=1.0, exponent=0.0, fix=(), x_range=None, n_boot=100,
-                 rng=None):
+                 rng=None, master="interp"):
+        if master not in ("interp", "line"):
+            raise ValueError(f"master must be 'interp' or 'line', got {master!r}")
+        self._master = master
         fix = tuple(fix) if not isinstance(fix, str) else (fix,)
         bad = [f for f in fix if f not in _PARAMS]
         if bad:
@@ -771,7 +804,7 @@ class Collapse:
         if params[1] <= 0:
             return math.inf, 0
         xs, ys, ds = self._scaled(params, As)
-        S, n = _hh_quality(xs, ys, ds, self._x_range)
+        S, n = _hh_quality(xs, ys, ds, self._x_range, self._master)
         if n < len(self._free) + 2:
             return math.inf, n
         return S, n
@@ -785,7 +818,7 @@ class Collapse:
         simplex = np.vstack([start] + [start + np.eye(len(start))[k] * self._steps[k]
                                        for k in range(len(start))])
         if local:  # replicas: start near the optimum with a small simplex, no restart
-            simplex = np.vstack([start] + [start + np.eye(len(start))[k] * self._steps[k] * 0.05
+            simplex = np.vstack([start] + [start + np.eye(len(start))[k] * self._steps[k] * 0.2
                                            for k in range(len(start))])
         res = optimize.minimize(obj, start, method="Nelder-Mead",
                                 options={"initial_simplex": simplex, "xatol": 1e-7,
@@ -866,7 +899,7 @@ class Collapse:
         """Houdayer-Hartmann S for arbitrary parameters (for scans and plots)."""
         self._need()
         xs, ys, ds = self._scaled((Tc, inv_nu, exponent), self._A)
-        return _hh_quality(xs, ys, ds, self._x_range)[0]
+        return _hh_quality(xs, ys, ds, self._x_range, self._master)[0]
 
     def plot(self, ax=None, **kw):
         """The collapsed curves (``kadanoff.plot.collapse_plot``); returns a matplotlib Figure."""
