@@ -54,8 +54,9 @@ LATTICES = ("square", "triangular", "honeycomb", "chain", "cubic")
 
 
 def _suggest(word, choices) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.5)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    lower = {str(c).lower(): c for c in choices}
+    close = difflib.get_close_matches(str(word).lower(), list(lower), n=1, cutoff=0.5)
+    return f" (did you mean {lower[close[0]]!r}?)" if close else ""
 
 
 def check_point(point, where="point") -> dict:
@@ -136,6 +137,13 @@ def build(point, rng=None, where="point"):
     try:
         model = classes[point["model"]](lat, **point["params"])
     except TypeError as exc:
+        import inspect
+        known = [k for k in inspect.signature(classes[point["model"]]).parameters
+                 if k != "lattice"]
+        bad = [k for k in point["params"] if k not in known]
+        if bad:
+            raise ValueError(f"{where}.params: unknown parameter {bad[0]!r} for "
+                             f"{point['model']}{_suggest(bad[0], known)}; valid: {known}") from None
         raise ValueError(f"{where}.params: {exc}") from None
     except ValueError as exc:
         raise ValueError(f"{where}.params: {exc}") from None
