@@ -9,6 +9,10 @@ from scipy.signal import lfilter
 from kadanoff.analysis.errors import (
     AutocorrelationError,
     AutocorrelationWarning,
+    BinningResult,
+    TauIntResult,
+    binning_plateau,
+    tau_int_analysis,
     autocorrelation,
     binning_analysis,
     binning_error,
@@ -423,3 +427,81 @@ def test_default_block_size(ar_series):
     assert default_block_size(np.full(100, 2.0)) == 5
     with pytest.raises(ValueError, match="series"):
         default_block_size()
+
+
+# ---------------------------------------------------------------- tau error calibration
+def test_tau_int_error_matches_scatter_over_chains():
+    # 40 independent AR(1) chains: their tau estimates scatter like the Madras-Sokal error
+    a, n = 0.8, 20_000
+    chains = ar1(a, n, np.random.default_rng(21), n_chains=40)
+    taus, sigmas = tau_int(chains, return_error=True)
+    exact = exact_tau(a)
+    assert abs(taus.mean() - exact) < 4 * taus.std(ddof=1) / np.sqrt(40)
+    ratio = taus.std(ddof=1) / np.sqrt(np.mean(sigmas ** 2))
+    assert 0.6 < ratio < 1.5, ratio
+    z = (taus - exact) / sigmas
+    assert np.mean(np.abs(z) < 2) > 0.8
+
+
+def test_tau_int_analysis():
+    x = ar1(0.5, 20_000, np.random.default_rng(22))
+    r = tau_int_analysis(x)
+    assert isinstance(r, TauIntResult)
+    t, s = tau_int(x, return_error=True)
+    assert (r.tau, r.error) == (t, s)
+    assert r.reliable and r.n == 20_000 and r.window >= 5 * r.tau
+    np.testing.assert_allclose(r.rho, autocorrelation(x))
+    with pytest.raises(AutocorrelationError):
+        tau_int_analysis(ar1(0.99, 500, np.random.default_rng(1)))
+    with pytest.warns(AutocorrelationWarning):
+        short = tau_int_analysis(ar1(0.99, 500, np.random.default_rng(1)), quiet=True)
+    assert not short.reliable
+    with pytest.raises(ValueError, match="1-D"):
+        tau_int_analysis(np.ones((10, 2)))
+
+
+def test_binning_plateau():
+    x = ar1(0.9, 100_000, np.random.default_rng(23))
+    b = binning_plateau(x)
+    assert isinstance(b, BinningResult) and b.plateau_reached
+    assert b.error == binning_error(x)
+    sizes, errs, _ = binning_analysis(x)
+    np.testing.assert_array_equal(b.block_sizes, sizes)
+    assert b.errors[list(sizes).index(b.plateau_block_size)] == b.error
+    assert b.tau == pytest.approx(exact_tau(0.9), rel=0.2)
+    c = binning_plateau(np.full(100, 0.3))
+    assert c.error == 0.0 and c.tau == 0.5 and c.plateau_block_size == 0
+    with pytest.warns(AutocorrelationWarning, match="plateau"):
+        assert not binning_plateau(ar1(0.999, 2000, np.random.default_rng(8))).plateau_reached
+
+
+# ---------------------------------------------------------------- analytic variances
+def test_jackknife_and_bootstrap_match_delta_method():
+    # iid data: the errors of mean^2, a ratio and the variance have closed forms
+    rng = np.random.default_rng(24)
+    n = 20_000
+    mu, s = 2.0, 0.5
+    x = mu + s * rng.standard_normal(n)
+    y = 3.0 + 0.7 * rng.standard_normal(n)
+    cases = [
+        ((lambda u: u.mean() ** 2,), (x,), 2 * mu * s / np.sqrt(n)),
+        ((lambda u, v: u.mean() / v.mean(),), (x, y),
+         np.sqrt((s / 3.0) ** 2 + (mu * 0.7 / 9.0) ** 2) / np.sqrt(n)),
+        ((np.var,), (x,), np.sqrt(2 * s ** 4 / (n - 1))),
+    ]
+    for (f,), series, exact in cases:
+        _, ej = jackknife(f, *series, n_blocks=100)
+        _, eb = bootstrap(f, *series, n_boot=400, block_size=1, rng=5)
+        # jackknife/bootstrap errors are themselves uncertain by ~1/sqrt(2 * 99) and
+        # ~1/sqrt(2 * 400): 25 % is about 3.5 of those
+        assert ej == pytest.approx(exact, rel=0.25)
+        assert eb == pytest.approx(exact, rel=0.25)
+
+
+def test_jackknife_bootstrap_nan_input():
+    x = np.ones(100)
+    x[5] = np.nan
+    with pytest.raises(ValueError, match=r"series\[0\].*non-finite"):
+        jackknife(np.mean, x)
+    with pytest.raises(ValueError, match=r"series\[1\].*non-finite"):
+        bootstrap(np.mean, np.ones(100), np.where(np.arange(100) == 3, np.inf, 1.0))

@@ -91,7 +91,8 @@ def logsumexp(a, axis=None):
     a = np.asarray(a, dtype=float)
     m = np.max(a, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
-    out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
     if axis is None:
         return float(out.reshape(()))
     return np.squeeze(out, axis=axis)
