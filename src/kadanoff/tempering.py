@@ -1,0 +1,319 @@
+"""Parallel tempering (replica exchange) over a temperature ladder, for any model.
+
+K replicas of ``model`` sit at temperatures T_0 < T_1 < ... < T_{K-1}. One
+*exchange step* is, in this order:
+
+1. ``sweeps_per_exchange`` sweeps of ``algorithm`` at every temperature (one
+   measurement of every observable at the end of them, when measuring);
+2. swap attempts between neighbouring temperatures, the even pairs
+   (0,1), (2,3), ... on even steps and the odd pairs (1,2), (3,4), ... on odd
+   steps, each accepted with probability
+
+       P(k <-> k+1) = min(1, exp[(beta_k - beta_{k+1}) (E_k - E_{k+1})]),
+
+   E the total energy (``model.energy``). This keeps the product of the
+   Boltzmann distributions invariant (detailed balance for every pair).
+
+A swap exchanges the *configurations* between temperature slots; each slot
+keeps its own updater and kernel random stream, so the chain at each
+temperature is an ordinary Markov chain that is sometimes handed a
+configuration from a neighbour. Replica identities are tracked for the
+diagnostics: acceptance per pair, the replica at each temperature (series
+``replica``), round-trip times (T_0 -> T_{K-1} -> T_0) and the replica flow
+f(T_k) = n_up / (n_up + n_down), the fraction of replicas at T_k that last
+visited T_0 rather than T_{K-1} (Katzgraber, Trebst, Huse & Troyer,
+J. Stat. Mech. P03018 (2006)). ``optimize_ladder`` applies their feedback
+step: the new temperatures put equal weight of eta(T) ~ sqrt(|df/dT| / dT)
+in every interval, which concentrates temperatures where the flow is
+blocked.
+
+``run`` returns one Results per temperature (ascending T), each with ``e``
+and the model's observables plus ``T``, ``beta`` and ``n_sites`` in meta, so
+the list goes straight into multi-histogram reweighting
+(``kd.analysis.reweighting``).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from . import _random
+from .results import Results, versions
+from .simulation import _check_count, check_temperature
+
+__all__ = ["ParallelTempering", "ladder_feedback", "geometric_ladder"]
+
+
+def geometric_ladder(T_min, T_max, n) -> np.ndarray:
+    """``n`` temperatures from ``T_min`` to ``T_max`` with a constant ratio."""
+    n = _check_count("n", n, 2)
+    if not (isinstance(T_min, numbers.Real) and isinstance(T_max, numbers.Real)
+            and 0 < T_min < T_max and math.isfinite(T_max)):
+        raise ValueError(f"need 0 < T_min < T_max, got T_min={T_min!r}, T_max={T_max!r}")
+    return np.geomspace(float(T_min), float(T_max), n)
+
+
+def ladder_feedback(T, f) -> np.ndarray:
+    """One Katzgraber et al. feedback step: new ladder from the flow ``f(T)``.
+
+    With ``f`` measured at the temperatures ``T`` (ascending, f(T_0) = 1,
+    f(T_{K-1}) = 0), the density eta = sqrt(|df/dT| / dT) is taken constant in
+    each interval (df/dT and dT of that interval); the new temperatures are
+    where the normalised integral of eta reaches 0, 1/(K-1), ..., 1. End
+    points stay fixed. Intervals
+    where f does not fall get a tiny weight floor so the map stays invertible.
+    """
+    T = np.asarray(T, dtype=float)
+    f = np.asarray(f, dtype=float)
+    if T.ndim != 1 or len(T) < 2 or T.shape != f.shape:
+        raise ValueError("T and f must be 1-D arrays of the same length >= 2")
+    if not np.all(np.diff(T) > 0):
+        raise ValueError("T must be strictly increasing")
+    if not np.all(np.isfinite(f)):
+        raise ValueError("f must be finite (every temperature needs labelled visits)")
+    dT = np.diff(T)
+    slope = np.maximum(-np.diff(f), 0.0) / dT
+    eta = np.sqrt(slope / dT)
+    floor = 1e-3 * (eta.max() if eta.max() > 0 else 1.0)
+    eta = np.maximum(eta, floor)
+    cum = np.concatenate([[0.0], np.cumsum(eta * dT)])
+    cum /= cum[-1]
+    targets = np.linspace(0.0, 1.0, len(T))
+    new = np.interp(targets, cum, T)
+    new[0], new[-1] = T[0], T[-1]
+    return new
+
+
+class ParallelTempering:
+    """Replica exchange of ``model`` over a temperature ladder.
+
+    Parameters
+    ----------
+    model : a kadanoff model
+    T, beta : sequence of float
+        The ladder (give one of them; at least two distinct values). Sorted
+        to ascending T.
+    algorithm : str
+        Update used at every temperature (default: the model's first).
+    rng : None, int, SeedSequence or Generator
+        Same seed, same results (bit-identical).
+    sweeps_per_exchange : int
+        Sweeps at every temperature between swap attempts.
+    **options
+        Algorithm options, as for ``Simulation``.
+
+    Examples
+    --------
+    >>> import kadanoff as kd
+    >>> from kadanoff.tempering import ParallelTempering
+    >>> pt = ParallelTempering(kd.Ising(kd.lattice.square(8)), T=[2.0, 2.3, 2.6], rng=1)
+    >>> runs = pt.run(500, thermalize=100)
+    >>> [round(r.T, 1) for r in runs], len(pt.acceptance)
+    ([2.0, 2.3, 2.6], 2)
+    """
+
+    def __init__(self, model, T=None, *, beta=None, algorithm=None, rng=None,
+                 sweeps_per_exchange=1, **options):
+        if not hasattr(model, "updater") or not hasattr(model, "energy"):
+            raise TypeError("model must be a kadanoff model with an energy() method, got "
+                            f"{type(model).__name__}")
+        self.model = model
+        self.algorithm = model.check_algorithm(model.algorithms[0] if algorithm is None
+                                               else algorithm)
+        self.options = dict(options)
+        self.sweeps_per_exchange = _check_count("sweeps_per_exchange", sweeps_per_exchange, 1)
+        betas = self._ladder(T, beta)
+        self._generator, self.seed = _random.make_generator(rng)
+        K = len(betas)
+        self._states = [model.random_state(self._generator) for _ in range(K)]
+        self._rng_states = [_random.kernel_state(self._generator) for _ in range(K)]
+        self._set_betas(betas)
+        self.slot_replica = np.arange(K)          # replica id at each temperature slot
+        self.steps_done = 0
+        self._direction = np.zeros(K, dtype=np.int8)   # per replica: +1 up, -1 down, 0 none
+        self._trip_start = np.full(K, -1, dtype=np.int64)
+        self.reset_statistics()
+
+    # -- setup ---------------------------------------------------------------
+    @staticmethod
+    def _ladder(T, beta):
+        if (T is None) == (beta is None):
+            raise ValueError("give the ladder as T=[...] or beta=[...], exactly one of them")
+        name, values = ("T", T) if T is not None else ("beta", beta)
+        try:
+            values = [float(v) for v in values]
+        except TypeError:
+            raise ValueError(f"{name} must be a sequence of temperatures, got {values!r}") from None
+        betas = np.array([check_temperature(v) if name == "T" else check_temperature(beta=v)
+                          for v in values])
+        if len(betas) < 2:
+            raise ValueError(f"{name} needs at least two temperatures, got {len(betas)}")
+        betas = np.sort(betas)[::-1]              # ascending T
+        if np.any(np.diff(betas) == 0):
+            raise ValueError(f"{name} contains duplicate temperatures")
+        return betas
+
+    def _set_betas(self, betas):
+        self.betas = np.array(betas, dtype=float)
+        self._updaters = [self.model.updater(self.algorithm, float(b), **self.options)
+                          for b in self.betas]
+        self._frozen = False
+
+    @property
+    def temperatures(self) -> np.ndarray:
+        return 1.0 / self.betas
+
+    @property
+    def n_replicas(self) -> int:
+        return len(self.betas)
+
+    @property
+    def states(self) -> list[np.ndarray]:
+        """Configurations by temperature slot (ascending T)."""
+        return list(self._states)
+
+    def reset_statistics(self):
+        """Zero the swap counters, flow histogram and round-trip list."""
+        K = self.n_replicas
+        self.attempts = np.zeros(K - 1, dtype=np.int64)
+        self.accepts = np.zeros(K - 1, dtype=np.int64)
+        self.n_up = np.zeros(K, dtype=np.int64)
+        self.n_down = np.zeros(K, dtype=np.int64)
+        self.round_trips: list[int] = []
+
+    # -- diagnostics ---------------------------------------------------------
+    @property
+    def acceptance(self) -> np.ndarray:
+        """Swap acceptance rate of each neighbouring pair (k, k+1); nan if never tried."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.accepts / np.where(self.attempts > 0, self.attempts, np.nan)
+
+    @property
+    def flow(self) -> np.ndarray:
+        """f(T_k) = n_up / (n_up + n_down) per temperature (nan before any labelled visit)."""
+        tot = self.n_up + self.n_down
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.n_up / np.where(tot > 0, tot, np.nan)
+
+    def stats(self) -> dict:
+        """Plain-data diagnostics (also stored in every Results' meta)."""
+        trips = np.array(self.round_trips, dtype=float)
+        return {"T": self.temperatures.tolist(), "acceptance": self.acceptance.tolist(),
+                "attempts": self.attempts.tolist(), "flow": self.flow.tolist(),
+                "round_trips": len(trips),
+                "mean_round_trip": float(trips.mean()) if len(trips) else None,
+                "sweeps_per_exchange": self.sweeps_per_exchange,
+                "exchange_steps": self.steps_done}
+
+    # -- the exchange step ---------------------------------------------------
+    def _energies(self):
+        return np.array([self.model.energy(s) for s in self._states])
+
+    def _exchange(self, E):
+        b = self.betas
+        u = self._generator.random(self.n_replicas)
+        for k in range(self.steps_done % 2, self.n_replicas - 1, 2):
+            self.attempts[k] += 1
+            x = (b[k] - b[k + 1]) * (E[k] - E[k + 1])
+            if x >= 0 or u[k] < math.exp(x):
+                self.accepts[k] += 1
+                s = self._states
+                s[k], s[k + 1] = s[k + 1], s[k]
+                E[k], E[k + 1] = E[k + 1], E[k]
+                r = self.slot_replica
+                r[k], r[k + 1] = r[k + 1], r[k]
+        self.steps_done += 1
+        self._bookkeeping()
+
+    def _bookkeeping(self):
+        r = self.slot_replica
+        d = self._direction
+        bottom, top = r[0], r[-1]
+        if d[bottom] == -1 and self._trip_start[bottom] >= 0:
+            self.round_trips.append(int(self.steps_done - self._trip_start[bottom]))
+        if d[bottom] != 1:
+            self._trip_start[bottom] = self.steps_done
+        d[bottom] = 1
+        d[top] = -1
+        labels = d[r]
+        self.n_up += labels == 1
+        self.n_down += labels == -1
+
+    def thermalize(self, steps) -> None:
+        """``steps`` exchange steps without measuring; adaptive updater
+        parameters keep adapting (they freeze at the next ``run``)."""
+        steps = _check_count("steps", steps, 0)
+        every = self.sweeps_per_exchange
+        for _ in range(steps):
+            for k, upd in enumerate(self._updaters):
+                if self._frozen:
+                    upd.run(self._states[k], self._rng_states[k], 0, every, upd.raw_buffers(0))
+                else:
+                    upd.thermalize(self._states[k], self._rng_states[k], every)
+            self._exchange(self._energies())
+
+    def run(self, steps, thermalize=0) -> list[Results]:
+        """Thermalise, then ``steps`` measured exchange steps; one Results per
+        temperature (ascending T), one measurement per step.
+
+        Each Results holds the model's observables plus ``replica`` (the id
+        of the replica at that temperature at each measurement) and meta
+        ``tempering`` (acceptance, flow, round trips of this ladder since the
+        last ``reset_statistics``).
+        """
+        steps = _check_count("steps", steps, 0)
+        self.thermalize(_check_count("thermalize", thermalize, 0))
+        if not self._frozen:
+            for k, upd in enumerate(self._updaters):
+                upd.freeze(self._states[k], self._rng_states[k])
+            self._frozen = True
+        K, every = self.n_replicas, self.sweeps_per_exchange
+        raws = [upd.raw_buffers(steps) for upd in self._updaters]
+        replica = np.empty((K, steps), dtype=np.int64)
+        for t in range(steps):
+            for k, upd in enumerate(self._updaters):
+                upd.run(self._states[k], self._rng_states[k], 1, every,
+                        {name: arr[t:t + 1] for name, arr in raws[k].items()})
+            replica[:, t] = self.slot_replica
+            self._exchange(self._energies())
+        stats = self.stats()
+        out = []
+        for k in range(K):
+            series = dict(self.model.observables_from_raw(raws[k]))
+            series["replica"] = replica[k]
+            meta = {**self.model.params(), "T": float(1.0 / self.betas[k]),
+                    "beta": float(self.betas[k]), "n_sites": self.model.n_sites,
+                    "algorithm": self.algorithm, "algorithm_info": self._updaters[k].info(),
+                    "sweeps": steps * every, "measure_every": every,
+                    "thermalize": thermalize * every, "seed": self.seed,
+                    "tempering": stats, "slot": k, "versions": versions()}
+            out.append(Results(series, meta))
+        return out
+
+    def optimize_ladder(self, rounds=5, steps=2000) -> np.ndarray:
+        """Feedback-optimise the ladder (end points fixed): ``rounds`` times,
+        run ``steps`` unmeasured exchange steps, then move the temperatures
+        with ``ladder_feedback``. Rounds double in length (Katzgraber et al.).
+        Returns the new temperatures; updaters are rebuilt (adaptive
+        parameters re-estimated at the next thermalisation/run)."""
+        rounds = _check_count("rounds", rounds, 1)
+        steps = _check_count("steps", steps, 1)
+        for i in range(rounds):
+            self.reset_statistics()
+            self.thermalize(steps * 2 ** i)
+            f = self.flow
+            if not np.all(np.isfinite(f)):
+                raise RuntimeError(f"ladder feedback round {i}: some temperatures were never "
+                                   f"visited by a labelled replica (flow {f.tolist()}); use "
+                                   "more steps")
+            new_T = ladder_feedback(self.temperatures, f)
+            self._set_betas(1.0 / new_T)
+        self.reset_statistics()
+        return self.temperatures
+
+    def __repr__(self):
+        return (f"<ParallelTempering {type(self.model).__name__} K={self.n_replicas} "
+                f"T=[{self.temperatures[0]:.4g} .. {self.temperatures[-1]:.4g}] "
+                f"algorithm={self.algorithm!r} steps_done={self.steps_done}>")
