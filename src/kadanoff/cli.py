@@ -233,7 +233,7 @@ def main(argv=None) -> int:
                    "$SLURM_ARRAY_TASK_COUNT)")
     p.add_argument("--executor", choices=("process", "thread", "mpi"), default="process",
                    help="where points run (mpi: mpi4py.futures.MPIPoolExecutor; start with "
-                   "mpiexec -n N python -m mpi4py.futures -m kadanoff run ...)")
+                   "mpiexec -n N python -m mpi4py.futures -m kadanoff.cli run ...)")
     p.add_argument("--workers", type=int, help="worker count (default: the file's "
                    "'workers', else all cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress output")
