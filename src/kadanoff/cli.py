@@ -88,7 +88,14 @@ def load_study(path) -> dict:
 
     Raises StudyFileError naming the file and the offending key.
     """
-    import tomllib
+    try:
+        import tomllib
+    except ImportError:  # pragma: no cover - Python 3.10
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise StudyFileError("reading study files on Python 3.10 needs tomli "
+                                 "(pip install tomli)") from None
 
     from .study import build, check_point, grid
     where = os.fspath(path)
