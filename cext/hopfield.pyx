@@ -36,13 +36,13 @@
 # Dynamics (one sweep = N proposals, sites in index order or drawn uniformly):
 #   metropolis: flip with probability min(1, exp(-beta dH))
 #   glauber   : flip with probability 1 / (1 + exp(beta dH))   (heat bath)
-# both as "flip iff beta dH < t(u)" for one uniform u per proposal, with
-# t = -log(u) (Metropolis) or log((1 - u) / u) (Glauber).
-# Screening (binary path, P >= 32): the K_TOP patterns with the largest
+# with one uniform u per proposal; a cubic lower bound of exp() settles most
+# proposals far from the acceptance threshold without calling exp().
+# Screening (binary path, P >= 256): the K_TOP patterns with the largest
 # |G| (+ |D|) are summed exactly and the rest is bounded by the sum of
 # their |G| (+ |D|), kept up to date with every accepted flip; when the
-# interval [dH_lo, dH_hi] lies entirely on one side of t(u) / beta the
-# decision is taken without the O(P) dot product.  It is the decision the
+# proposal is accepted at dH_hi or rejected at dH_lo (the acceptance falls
+# with dH) the decision is taken without the O(P) dot product.  It is the decision the
 # full sum would give (up to rounding at the 1e-9 relative level, where the
 # bound is widened), so the chain is unchanged; deep in a retrieval state
 # of a dense network almost every proposal is decided this way.
@@ -187,8 +187,9 @@ cdef struct Net:
     const signed char* xb      # (N, P) int8, binary path
     const double* xd           # (N, P) float64, integer path
     const double* A            # (P,)
-    const double* gc           # (p + 1,) Horner coefficients of G / A in x = M/N (binary POLY)
-    const double* dc           # (p + 1,) Horner coefficients of D / A in x (binary POLY)
+    const double* gc           # G / A = x^((p-1)%2) sum_j gc[j] x^(2j), x = M / N (binary POLY)
+    const double* dc           # D / A = x^(p%2) sum_j dc[j] x^(2j)
+    int ng, nd                 # lengths of gc, dc
     const double* binom        # (p + 1,) C(p, k)
     const double* etab         # (2 N + 1,) exp(lam (M / N - 1)) at M + N (EXP)
     double esh, ech1           # sinh(2 lam / N), cosh(2 lam / N) - 1 (EXP)
@@ -232,14 +233,27 @@ cdef inline double _ipow(double x, int n) noexcept nogil:
     return r
 
 
+cdef inline void _poly_gd(Net* net, double x, double* g, double* d, double a) noexcept nogil:
+    """G and D of U = A x^p (binary path): odd and even parts of the
+    binomial expansion, as polynomials in x^2."""
+    cdef double y = x * x
+    cdef double gv = _horner(net.gc, net.ng - 1, y)
+    cdef double dv = _horner(net.dc, net.nd - 1, y)
+    if (net.p - 1) & 1:
+        gv *= x
+    if net.p & 1:
+        dv *= x
+    g[0] = a * gv
+    d[0] = a * dv
+
+
 cdef inline void _refresh_one(Net* net, Py_ssize_t mu) noexcept nogil:
     """G, D (binary) or W (integer) of pattern mu from its overlap M_mu."""
     cdef double m = net.M[mu], a = net.A[mu], x = net.M[mu] * net.inv, e, xp
     cdef int k
     if net.binary:
         if net.kind == POLY:
-            net.G[mu] = a * _horner(net.gc, net.p, x)
-            net.D[mu] = a * _horner(net.dc, net.p, x)
+            _poly_gd(net, x, &net.G[mu], &net.D[mu], a)
         else:
             e = a * net.etab[<Py_ssize_t>m + net.N]
             net.G[mu] = e * net.esh
@@ -367,14 +381,41 @@ cdef void _screen_prepare(Net* net) noexcept nogil:
     net.rest_d = _rest_centre(net, top_d)
 
 
+cdef inline double _exp_lower(double x) noexcept nogil:
+    """1 + x + x^2/2 + x^3/6 <= exp(x) for x >= 0."""
+    return 1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0)))
+
+
+cdef inline int _accept(double u, double x, int method) noexcept nogil:
+    """Whether a proposal with beta dH = x is accepted for the uniform u:
+    Metropolis u < exp(-x) (always for x <= 0), Glauber u (1 + exp(x)) < 1.
+    A cubic lower bound of exp decides most cases without calling exp()."""
+    cdef double L
+    if method == METROPOLIS:
+        if x <= 0.0:
+            return 1
+        if u * _exp_lower(x) >= 1.0:            # u >= 1 / L >= exp(-x)
+            return 0
+        return u < exp(-x)
+    if x >= 0.0:
+        if u * (1.0 + _exp_lower(x)) >= 1.0:    # exp(x) >= L
+            return 0
+    else:
+        L = _exp_lower(-x)                      # exp(x) <= 1 / L
+        if u * (1.0 + 1.0 / L) < 1.0:
+            return 1
+    return u * (1.0 + exp(x)) < 1.0
+
+
 cdef inline int _decide(Net* net, const signed char* s, Py_ssize_t i, double beta,
-                        double t) noexcept nogil:
-    """1: flip, 0: keep, given the threshold t on beta dH.
+                        double u, int method) noexcept nogil:
+    """1: flip, 0: keep, for the uniform u.
 
     Screening: dH = sum_top(-s x G + x^2 D) + rest, and the rest lies within
     rest_w of its centre: sum_R D without blank entries; with blanks
     dself_i - sum_top x^2 D when the D part is known per neuron, else
-    sum_R D / 2."""
+    sum_R D / 2.  Acceptance falls with dH, so accepting at the top of the
+    interval or rejecting at its bottom decides."""
     cdef double scale, de, et = 0.0, topd = 0.0, bound, si = s[i]
     cdef Py_ssize_t j, mu
     cdef const signed char* x
@@ -391,15 +432,15 @@ cdef inline int _decide(Net* net, const signed char* s, Py_ssize_t i, double bet
         else:
             et += net.rest_d
         bound = net.rest_w + net.widen * net.total_w + 1e-300
-        if beta * (et + bound) < t:
+        if _accept(u, beta * (et + bound), method):
             net.screened += 1
             return 1
-        if beta * (et - bound) >= t:
+        if not _accept(u, beta * (et - bound), method):
             net.screened += 1
             return 0
     net.full += 1
     de = _delta(net, s, i, &scale)
-    return beta * de < t
+    return _accept(u, beta * de, method)
 
 
 cdef inline void _flip(Net* net, signed char* s, Py_ssize_t i) noexcept nogil:
@@ -407,33 +448,62 @@ cdef inline void _flip(Net* net, signed char* s, Py_ssize_t i) noexcept nogil:
     screening sums, recomputed from the new terms: no drift)."""
     cdef Py_ssize_t mu, j, P = net.P
     cdef double snew = -s[i], dold, dsum = 0.0, total = 0.0, top_w = 0.0, top_d = 0.0
-    cdef double two_s = 2.0 * snew
+    cdef double two_s = 2.0 * snew, x, y, g, d, inv = net.inv
+    cdef double g0, g1, d0, d1
     cdef signed char xm
     cdef const signed char* xb
     cdef const double* xd
+    cdef double* M = net.M
+    cdef double* G = net.G
+    cdef double* D = net.D
+    cdef const double* A = net.A
     s[i] = -s[i]
     if net.binary:
         xb = net.xb + i * P
-        if net.kind == POLY and net.p == 2 and not net.diluted:
-            # pairwise: G = A gc[1] M / N, D constant
-            for mu in range(P):
-                net.M[mu] += two_s * xb[mu]
-                net.G[mu] = net.A[mu] * (net.gc[1] * (net.M[mu] * net.inv))
+        if net.kind == POLY and not net.diluted and net.p <= 4:
+            # tight loops (no blank entries): p = 2, 3, 4 written out
+            if net.p == 2:       # G = A gc0 x, D constant
+                g0 = net.gc[0]
+                for mu in range(P):
+                    M[mu] += two_s * xb[mu]
+                    G[mu] = A[mu] * (g0 * (M[mu] * inv))
+                    total += fabs(G[mu])
+            elif net.p == 3:     # G = A (g0 + g1 x^2), D = A x (d0 + d1 x^2)
+                g0, g1, d0, d1 = net.gc[0], net.gc[1], net.dc[0], net.dc[1]
+                for mu in range(P):
+                    M[mu] += two_s * xb[mu]
+                    x = M[mu] * inv
+                    y = x * x
+                    G[mu] = A[mu] * (g0 + g1 * y)
+                    D[mu] = A[mu] * (x * (d0 + d1 * y))
+                    dsum += D[mu]
+                    total += fabs(G[mu])
+                net.Dsum = dsum
+            else:                # p = 4: G = A x (g0 + g1 x^2), D = A (d0 + d1 x^2 + d2 x^4)
+                g0, g1, d0, d1 = net.gc[0], net.gc[1], net.dc[0], net.dc[1]
+                for mu in range(P):
+                    M[mu] += two_s * xb[mu]
+                    x = M[mu] * inv
+                    y = x * x
+                    G[mu] = A[mu] * (x * (g0 + g1 * y))
+                    D[mu] = A[mu] * (d0 + y * (d1 + y * net.dc[2]))
+                    dsum += D[mu]
+                    total += fabs(G[mu])
+                net.Dsum = dsum
         else:
             for mu in range(P):
                 xm = xb[mu]
                 if xm != 0:
-                    net.M[mu] += two_s * xm
-                    dold = net.D[mu]
+                    M[mu] += two_s * xm
+                    dold = D[mu]
                     _refresh_one(net, mu)
-                    dsum += net.D[mu] - dold
+                    dsum += D[mu] - dold
+                total += _weight(net, mu)
             net.Dsum += dsum
         if net.active:
-            for mu in range(P):
-                total += _weight(net, mu)
             for j in range(net.ntop):
                 top_w += _weight(net, net.top[j])
-                top_d += net.D[net.top[j]]
+                top_d += D[net.top[j]]
             net.total_w = total
             net.rest_w = total - top_w
             net.rest_d = _rest_centre(net, top_d)
@@ -441,7 +511,7 @@ cdef inline void _flip(Net* net, signed char* s, Py_ssize_t i) noexcept nogil:
         xd = net.xd + i * P
         for mu in range(P):
             if xd[mu] != 0.0:
-                net.M[mu] += two_s * xd[mu]
+                M[mu] += two_s * xd[mu]
                 _refresh_one(net, mu)
 
 
@@ -493,7 +563,7 @@ cdef class OverlapNet:
 
     def __init__(self, xb, xd, bint binary, bint diluted, int kind, int p, A, gc, dc, binom,
                  etab, double esh, double ech1, double e_const, gptr, targets, double tol,
-                 bint screen=True):
+                 int screen=1):
         cdef Py_ssize_t N, P
         if binary:
             N, P = xb.shape[0], xb.shape[1]
@@ -527,6 +597,8 @@ cdef class OverlapNet:
         cdef const int64_t[::1] vg = gptr
         self.net.A = &vA[0]
         self.net.gc = &vgc[0]
+        self.net.ng = vgc.shape[0]
+        self.net.nd = vdc.shape[0]
         self.net.dc = &vdc[0]
         self.net.binom = &vb[0]
         self.net.etab = &ve[0]
@@ -540,7 +612,10 @@ cdef class OverlapNet:
         self.net.W = &self._W[0, 0]
         self.net.gptr = &vg[0]
         self.net.tol = tol
-        self.net.screen = screen and binary and P >= 4 * K_TOP
+        # screening pays when the dot product it saves is long: automatic
+        # for P >= 256 (screen=1), forced for P > K_TOP (screen=2, tests)
+        self.net.screen = binary and ((screen == 1 and P >= 256) or
+                                      (screen == 2 and P > K_TOP))
         self.net.active = 0
         self.net.ntop = 0
         self._in_top = np.zeros(P, dtype=np.uint8)
@@ -597,7 +672,7 @@ cdef class OverlapNet:
         cdef Py_ssize_t m, t, q, i, N = net.N
         cdef Py_ssize_t blocks = n_measure if n_measure > 0 else 1
         cdef signed char* sp = &s[0]
-        cdef double u, thr
+        cdef double u
         cdef long accepted = 0, scr0, full0
         with nogil:
             if rebuild:
@@ -615,13 +690,7 @@ cdef class OverlapNet:
                     for q in range(N):
                         i = next_index(st, N) if random_sites else q
                         u = next_double(st)
-                        if u <= 0.0:
-                            thr = INFINITY
-                        elif method == METROPOLIS:
-                            thr = -log(u)
-                        else:
-                            thr = log((1.0 - u) / u)
-                        if _decide(net, sp, i, beta, thr):
+                        if _decide(net, sp, i, beta, u, method):
                             _flip(net, sp, i)
                             accepted += 1
                     if net.active and 4 * (net.screened - scr0) < net.screened - scr0 + net.full - full0:

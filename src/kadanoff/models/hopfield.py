@@ -74,7 +74,8 @@ def _real(name, value, lo=None, hi=None, lo_open=False, hi_open=False):
 
 
 def _int_array(x, name, ndim, allowed, what):
-    """x as an int8 array with ndim dimensions, every entry in `allowed`."""
+    """x as an int8 array with ndim dimensions, every entry in `allowed`
+    ((-1, 1) or (-1, 0, 1))."""
     try:
         arr = np.asarray(x)
     except Exception:     # pragma: no cover - exotic inputs
@@ -83,9 +84,17 @@ def _int_array(x, name, ndim, allowed, what):
         raise ValueError(f"{name} must be a numeric array of {what}, got dtype {arr.dtype}")
     if arr.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-D array, got shape {arr.shape}")
-    if arr.size and not np.all(np.isin(arr, allowed)):
-        bad = arr[~np.isin(arr, allowed)].ravel()[:3]
-        raise ValueError(f"{name} must contain only {what}, found {bad.tolist()}")
+    if arr.size:
+        flat = arr.reshape(-1)
+        step = 1 << 22                           # bounded temporaries for large arrays
+        for k in range(0, flat.size, step):
+            part = flat[k:k + step]
+            ok = (part == 1) | (part == -1)
+            if 0 in allowed:
+                ok |= part == 0
+            if not ok.all():
+                bad = part[~ok][:3]
+                raise ValueError(f"{name} must contain only {what}, found {bad.tolist()}")
     return np.ascontiguousarray(arr, dtype=np.int8)
 
 
@@ -141,10 +150,15 @@ def random_patterns(P, N, bias=0.0, dilution=0.0, rng=None) -> np.ndarray:
     bias = _real("bias", bias, -1.0, 1.0)
     dilution = _real("dilution", dilution, 0.0, 1.0, hi_open=True)
     gen, _ = _random.make_generator(rng)
-    u = gen.random((P, N))
-    xi = np.where(u < (1.0 - dilution) * (1.0 + bias) / 2.0, 1, -1).astype(np.int8)
-    if dilution > 0:
-        xi[u >= 1.0 - dilution] = 0
+    xi = np.empty((P, N), dtype=np.int8)
+    rows = max(1, (1 << 22) // N)            # bounded temporary memory for large P N
+    p_plus = (1.0 - dilution) * (1.0 + bias) / 2.0
+    for r0 in range(0, P, rows):
+        u = gen.random((min(rows, P - r0), N))
+        block = np.where(u < p_plus, 1, -1).astype(np.int8)
+        if dilution > 0:
+            block[u >= 1.0 - dilution] = 0
+        xi[r0:r0 + len(block)] = block
     return xi
 
 
@@ -290,7 +304,9 @@ class _Associative(Model):
 
     algorithms = ("glauber", "metropolis")
     observables = ("e", "overlap")
-    _screen = True      # kernel screening (see cext/hopfield.pyx); False: always the full sum
+    # kernel screening (cext/hopfield.pyx): True = automatic (P >= 256),
+    # "force" = whenever P > 8 (tests), False = always the full sum
+    _screen = True
 
     # set by subclasses through _setup
     def _setup(self, stored, kind, p=2, A=None, lam=None, e_const=0.0, groups=None,
@@ -322,12 +338,14 @@ class _Associative(Model):
         # kernel coefficients
         pp = self._p
         inv = 1.0 / N
-        gc = np.zeros(pp + 1)
-        dc = np.zeros(pp + 1)
+        # G / A = x^((p-1)%2) sum_j gc[j] x^(2j), D / A = x^(p%2) sum_j dc[j] x^(2j):
+        # U(M + 2e) - U(M) = A sum_k C(p,k) (2e/N)^k x^(p-k), odd k -> G, even k -> D
+        gc = np.zeros(pp // 2 + 1)
+        dc = np.zeros(pp // 2 + 1)
         if kind == _POLY:
-            for k in range(1, pp + 1):        # U(M + 2e) - U(M) = A sum_k C(p,k)(2e/N)^k x^(p-k)
+            for k in range(1, pp + 1):
                 c = comb(pp, k) * (2.0 * inv) ** k
-                (gc if k % 2 else dc)[pp - k] += c
+                (gc if k % 2 else dc)[(pp - k) // 2] += c
         binom = np.array([float(comb(pp, k)) for k in range(pp + 1)])
         if kind == _EXP:
             M = np.arange(-N, N + 1, dtype=np.float64)
@@ -346,7 +364,7 @@ class _Associative(Model):
         return _hopfield.OverlapNet(xb, xd, self._binary, self._diluted, self._kind, self._p,
                                     self._A, gc, dc, binom, self._etab, esh, ech1,
                                     self._e_const, self._groups, self._targets, 1e-9,
-                                    self._screen)
+                                    2 if self._screen == "force" else int(bool(self._screen)))
 
     @property
     def N(self) -> int:
