@@ -273,3 +273,42 @@ def test_spreading_smoke_and_errors():
     assert len(t) == len(sp.t) - 2      # t = 0 is skipped
     with pytest.raises(ValueError, match="runs"):
         spreading(rd.contact_process(kd.lattice.chain(16), 3.3), 1, 5.0)
+
+
+def test_pictures(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    from kadanoff.plot import figure, save
+    rps = rd.rock_paper_scissors(kd.lattice.square(12), mobility=1e-3, rng=1)
+    res = rps.run(1.0, rng=1, record_every=0.5, snapshots=True)
+    fig, ax = figure()
+    rd.plot_snapshot(rps, ax=ax, title="t = 1")
+    save(fig, tmp_path / "snap.png")
+    assert (tmp_path / "snap.png").stat().st_size > 0
+    tri = rd.contact_process(kd.lattice.triangular(6), 2.0)
+    fig, ax = figure()
+    rd.plot_snapshot(tri, tri.full_state(), ax=ax)
+    save(fig, tmp_path / "tri.png")
+    chain = rd.contact_process(kd.lattice.chain(30), 3.3)
+    cres = chain.run(5.0, rng=2, record_every=0.5, snapshots=True)
+    fig, ax = figure()
+    rd.plot_spacetime(chain, cres, ax=ax)
+    save(fig, tmp_path / "st.png")
+    with pytest.raises(ValueError, match="snapshots=True"):
+        rd.plot_spacetime(chain, chain.run(1.0, rng=1))
+    pytest.importorskip("PIL")
+    rd.save_movie(rps, res, tmp_path / "movie.gif", fps=4)
+    assert (tmp_path / "movie.gif").stat().st_size > 0
+
+
+def test_ensemble_statistics_shapes():
+    cp = rd.contact_process(kd.lattice.chain(10), rate=1.0)
+    ens = cp.ensemble(50, [0.0, 1.0, 100.0], rng=3)
+    p, e = ens.survival()
+    assert p[0] == 1.0 and p[-1] == 0.0
+    mean, se = ens.density()
+    assert mean[0] == 1.0 and se[0] == 0.0
+    st = ens.absorption_statistics()
+    assert st["fraction"] == 1.0 and st["mean"] > 0 and not st["censored"]
+    with pytest.raises(ValueError, match="t_min"):
+        ens.quasi_stationary(t_min=1000.0)

@@ -144,3 +144,29 @@ def test_absorption_time_with_frozen_states():
     exact = np.bincount(me.totals()[:, 0], weights=P, minlength=5)
     freq = np.bincount(counts, minlength=5) / len(counts)
     _assert_z(_prob_z(freq, exact, len(counts)), "frozen final states")
+
+
+def test_quasi_stationary_density_and_eigenvector():
+    # surviving-run average of the density over a late window, against the
+    # exact ratio sum_t E[rho_t; alive] / sum_t P(alive), which for late
+    # windows is the quasi-stationary density (leading left eigenvector of Q
+    # on the transient states)
+    lat = kd.lattice.chain(5)
+    cp = rd.contact_process(lat, rate=4.0)
+    me = MasterEquation(cp)
+    times = np.linspace(4.0, 12.0, 9)
+    P = me.probabilities(cp.full_state(), times)
+    rho = me.totals()[:, 0] / lat.n_sites
+    alive = ~me.absorbing
+    exact = (P[:, alive] @ rho[alive]).sum() / P[:, alive].sum()
+    ens = cp.ensemble(20000, times, rng=404)
+    qs = ens.quasi_stationary(t_min=times[0])
+    z = (qs.value - exact) / qs.error
+    assert abs(z) < Z_MAX, f"quasi-stationary density {qs} vs exact {exact:.5f}: z = {z:.2f}"
+    # the window is late enough that this is the eigenvector's density
+    T = np.nonzero(alive)[0]
+    w, v = np.linalg.eig(me.Q[np.ix_(T, T)].T)
+    q = np.abs(np.real(v[:, np.argmax(np.real(w))]))
+    q_rho = (q / q.sum()) @ rho[T]
+    z_qs = (qs.value - q_rho) / qs.error
+    assert abs(z_qs) < Z_MAX, f"vs quasi-stationary eigenvector {q_rho:.5f}: z = {z_qs:.2f}"

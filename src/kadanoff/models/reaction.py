@@ -1003,12 +1003,14 @@ def rock_paper_scissors(lattice, *, selection=1.0, reproduction=1.0, exchange=0.
       selection     A,B -> A,0   (and B,C -> B,0; C,A -> C,0)   sigma / z per bond
       reproduction  A,0 -> A,A   (same for B, C)                mu / z per bond
       exchange      X,Y -> Y,X   for all X != Y incl. empty     2 eps / z per bond
-    (exchange may be initiated from either end). A single individual among
-    others diffuses with D = 2 eps / z * (z / 2) ... i.e. it swaps with each
-    neighbour at rate 2 eps / z. ``mobility`` M = 2 eps / N sets eps = M N / 2
-    (RMF's definition); coexistence with spirals below M_c ~ 4.5e-4, loss of
-    two species above it (large lattices). Default initial state: each site
-    A, B, C or empty with probability 1/4 (``density`` = total occupied fraction).
+    (exchange may be initiated from either end, so an individual swaps with
+    each neighbour at rate 2 eps / z: a lone individual diffuses with
+    D = eps / 2 on the square lattice). ``mobility`` M = 2 eps / N sets
+    eps = M N / 2, RMF's definition assuming their per-individual rate
+    convention; they report coexistence with spirals below M_c ~ 4.5e-4 and
+    the loss of two species above it (large lattices). Default initial state:
+    each site A, B, C or empty with probability 1/4 (``density`` = total
+    occupied fraction).
     """
     z = _z(lattice)
     sigma = System._rate(selection, "selection")
