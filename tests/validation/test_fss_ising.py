@@ -1,0 +1,151 @@
+"""Finite-size scaling of the 2D Ising model (Wolff, L = 8 ... 64) recovers the exact
+critical point and exponents: T_c = 2/ln(1 + sqrt 2), nu = 1, gamma/nu = 7/4,
+beta/nu = 1/8, each within Z_FSS = 3 of the analysis' own standard error.
+
+Default run (about 5 s of simulation): one Wolff run per size at the exact T_c,
+single-histogram reweighting around it.
+
+* T_c: Binder-cumulant crossings of successive sizes (jackknife errors), extrapolated
+  with T*(L) = T_c + a L^-(1/nu + omega), omega = 7/4;
+* 1/nu: dU/dbeta at T_c ~ L^(1/nu);
+* gamma/nu: chi = beta N <m^2> at T_c ~ L^(gamma/nu) (1 + b L^-7/4): the correction
+  is the analytic background of the susceptibility;
+* beta/nu: <|m|> at T_c ~ L^(-beta/nu) (1 + b L^-2);
+* data collapse of the Binder cumulant (L = 16 ... 64): T_c and 1/nu.
+
+The slow variant (``-m slow``) combines five runs per size with MBAR and adds the
+susceptibility peaks (heights and positions) and a three-parameter collapse of chi.
+"""
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import kadanoff as kd
+from kadanoff.analysis import exponents, fss
+from kadanoff.analysis.reweighting import MultiHistogram, ReweightingWarning, SingleHistogram
+from kadanoff.theory import T_C_SQUARE
+
+SIZES = (8, 16, 32, 64)
+Z_FSS = 3.0
+SEED = 2024
+
+
+def run(L, T, sweeps, seed):
+    sim = kd.Simulation(kd.Ising(kd.lattice.square(L)), T=T, algorithm="wolff", rng=seed)
+    return sim.run(sweeps=sweeps, thermalize=1000)
+
+
+def assert_z(est, exact, label, max_error):
+    value, error = est
+    assert 0 < error < max_error, f"{label}: error {error:.3g} not in (0, {max_error})"
+    z = (value - exact) / error
+    print(f"{label}: {value:.5f} ± {error:.5f} (exact {exact:.5f}, z = {z:+.2f})")
+    assert abs(z) < Z_FSS, f"{label}: {value:.5f} ± {error:.5f}, exact {exact:.5f}, z = {z:.2f}"
+    return z
+
+
+@pytest.fixture(scope="module")
+def hists():
+    seeds = np.random.SeedSequence(SEED).spawn(len(SIZES))
+    return [SingleHistogram(n_blocks=16).compute(run(L, T_C_SQUARE, 20_000, s))
+            for L, s in zip(SIZES, seeds)]
+
+
+def test_tc_from_binder_crossings(hists):
+    crossings = fss.reweighted_crossings(hists, SIZES)
+    assert all(math.isfinite(c.T) and c.T_err > 0 for c in crossings)
+    fit = fss.extrapolate_crossings(crossings, exponent=1.0 + 1.75)
+    assert_z(fit["Tc"], T_C_SQUARE, "T_c from Binder crossings", 0.005)
+
+
+def test_inv_nu_from_binder_derivative(hists):
+    d, dd = fss.values_at(hists, "binder_derivative", T_C_SQUARE)
+    fit = exponents.inv_nu(SIZES, d, dd)
+    assert_z(fit.exponent, 1.0, "1/nu from dU/dbeta", 0.05)
+
+
+def test_gamma_over_nu_at_tc(hists):
+    N = np.array(SIZES, dtype=float) ** 2
+    m2, dm2 = fss.values_at(hists, "m2", T_C_SQUARE)
+    chi, dchi = N * m2 / T_C_SQUARE, N * dm2 / T_C_SQUARE
+    fit = exponents.gamma_over_nu(SIZES, chi, dchi, omega=1.75)
+    assert_z(fit.exponent, 1.75, "gamma/nu from chi(T_c)", 0.05)
+
+
+def test_beta_over_nu_at_tc(hists):
+    m, dm = fss.values_at(hists, "abs_m", T_C_SQUARE)
+    fit = exponents.beta_over_nu(SIZES, m, dm, omega=2.0)
+    assert_z(fit.exponent, 0.125, "beta/nu from <|m|>(T_c)", 0.03)
+
+
+def test_binder_collapse(hists):
+    sizes = SIZES[1:]
+    # grids centred near (not at) T_c, with different lengths: no accidental alignment
+    grids = [2.27 + np.linspace(-1.0, 1.0, 13 + 2 * i) / L for i, L in enumerate(sizes)]
+    d = fss.curves(hists[1:], "binder", grids)
+    col = fss.Collapse(Tc=2.26, inv_nu=0.9, exponent=0.0, fix=["exponent"]).compute(
+        d.T, sizes, d.value, d.error, replicas=d.replicas)
+    assert_z(col.Tc, T_C_SQUARE, "T_c from the Binder collapse", 0.005)
+    assert_z(col.inv_nu, 1.0, "1/nu from the Binder collapse", 0.1)
+    assert col.quality < 5
+
+
+# ------------------------------------------------------------------ heavier variant
+X_RUNS = (-1.0, 0.0, 1.0, 2.0, 3.0)  # runs at T = T_c + x / L, covering the chi' peak (x ~ 2)
+
+
+@pytest.fixture(scope="module")
+def mbar_hists():
+    seeds = iter(np.random.SeedSequence(77).spawn(len(SIZES) * len(X_RUNS)))
+    out = []
+    for L in SIZES:
+        runs = [run(L, T_C_SQUARE + x / L, 40_000, next(seeds)) for x in X_RUNS]
+        out.append(MultiHistogram(n_blocks=16).compute(runs))
+    return out
+
+
+@pytest.mark.slow
+def test_mbar_crossings_and_fixed_tc(mbar_hists):
+    crossings = fss.reweighted_crossings(mbar_hists, SIZES, T_range=(2.235, 2.32))
+    fit = fss.extrapolate_crossings(crossings, exponent=2.75)
+    assert_z(fit["Tc"], T_C_SQUARE, "T_c (MBAR crossings)", 0.003)
+    N = np.array(SIZES, dtype=float) ** 2
+    m2, dm2 = fss.values_at(mbar_hists, "m2", T_C_SQUARE)
+    assert_z(exponents.gamma_over_nu(SIZES, N * m2, N * dm2, omega=1.75).exponent, 1.75,
+             "gamma/nu (MBAR)", 0.03)
+    m, dm = fss.values_at(mbar_hists, "abs_m", T_C_SQUARE)
+    assert_z(exponents.beta_over_nu(SIZES, m, dm, omega=2.0).exponent, 0.125,
+             "beta/nu (MBAR)", 0.02)
+    d, dd = fss.values_at(mbar_hists, "binder_derivative", T_C_SQUARE)
+    assert_z(exponents.inv_nu(SIZES, d, dd).exponent, 1.0, "1/nu (MBAR)", 0.03)
+
+
+@pytest.mark.slow
+def test_mbar_susceptibility_peaks(mbar_hists):
+    peaks = fss.peaks(mbar_hists, SIZES, "susceptibility",
+                      T_range=[(T_C_SQUARE + 0.5 / L, T_C_SQUARE + 3.5 / L) for L in SIZES])
+    L = np.array(SIZES, dtype=float)
+    H = np.array([p.height for p in peaks])
+    dH = np.array([p.height_err for p in peaks])
+    Tp = np.array([p.T for p in peaks])
+    dTp = np.array([p.T_err for p in peaks])
+    assert_z(exponents.gamma_over_nu(L, H, dH, omega=1.0).exponent, 1.75,
+             "gamma/nu from chi' peak heights", 0.05)
+    assert_z(exponents.peak_shift(L, Tp, dTp, Tc=T_C_SQUARE)["1/nu"], 1.0,
+             "1/nu from chi' peak positions", 0.05)
+
+
+@pytest.mark.slow
+def test_mbar_susceptibility_collapse(mbar_hists):
+    sizes = SIZES[1:]
+    grids = [2.27 + np.linspace(-1.0, 2.5, 15 + 2 * i) / L for i, L in enumerate(sizes)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReweightingWarning)
+        d = fss.curves(mbar_hists[1:], "susceptibility", grids)
+    col = fss.Collapse(Tc=2.26, inv_nu=0.9, exponent=1.6).compute(
+        d.T, sizes, d.value, d.error, replicas=d.replicas)
+    assert_z(col.Tc, T_C_SQUARE, "T_c (chi collapse)", 0.005)
+    assert_z(col.inv_nu, 1.0, "1/nu (chi collapse)", 0.1)
+    assert_z(col.exponent, 1.75, "gamma/nu (chi collapse)", 0.1)
