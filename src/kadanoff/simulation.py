@@ -151,8 +151,9 @@ class Simulation:
                 upd.thermalize(self._state, self._rng_state, n)
             done += n
             stopped = self._tick(bar, n, callback, done)
-        # 2. freeze adaptive parameters
-        if not self._frozen and not stopped:
+        # 2. freeze adaptive parameters before the first measurement (a run
+        #    with nothing to measure is thermalisation and keeps adapting)
+        if not self._frozen and not stopped and n_measure > 0:
             upd.freeze(self._state, self._rng_state)
             self._frozen = True
         # 3. measurement

@@ -173,3 +173,15 @@ def test_adaptive_step_tuned_without_thermalisation():
     res = sim.run(sweeps=100)
     info = res.meta["algorithm_info"]
     assert info["delta"] < 1.0 and 0.3 < info["acceptance"] < 0.7
+
+
+def test_adaptive_step_does_not_depend_on_chunking():
+    """Same seed, thermalisation split differently: identical chains."""
+    def chain(splits):
+        sim = kd.Simulation(kd.XY(LAT), T=0.5, algorithm="metropolis", rng=9)
+        for n in splits:
+            sim.run(sweeps=0, thermalize=n)
+        return sim.run(sweeps=50)
+    a, b = chain([100]), chain([3, 41, 7, 49])
+    assert a.meta["algorithm_info"]["delta"] == b.meta["algorithm_info"]["delta"]
+    assert np.array_equal(a["e"], b["e"])

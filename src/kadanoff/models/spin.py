@@ -932,6 +932,7 @@ class _ONLocal(_RowUpdater):
         self.delta = float(delta)
         self.runs = model.lattice.sweep_runs()
         self.frozen = False
+        self._batch = [0, 0, 0]          # sweeps, accepted, proposed in the open batch
         self.accepted = self.proposed = 0
         self.estimation_sweeps = 0
 
@@ -942,17 +943,23 @@ class _ONLocal(_RowUpdater):
         return acc, self.model.n_sites * every * max(n_measure, 1)
 
     def _adapt(self, state, rng_state, n_sweeps):
-        """Metropolis sweeps that move the step towards the target acceptance."""
+        """Metropolis sweeps that move the step towards the target acceptance.
+
+        The step changes only at fixed batch boundaries counted across calls,
+        so the chain does not depend on how a run is split into chunks."""
         empty = self.raw_buffers(0)
         done = 0
         while done < n_sweeps:
-            k = min(self.ADAPT_BATCH, n_sweeps - done)
+            k = min(self.ADAPT_BATCH - self._batch[0], n_sweeps - done)
             acc, prop = self._call(state, rng_state, 0, k, empty)
-            rate = acc / prop
-            # smaller steps are accepted more often; the rate falls roughly like 1/delta
-            self.delta = float(np.clip(self.delta * np.clip((rate + 0.02) / self.target,
-                                                            0.5, 2.0), 1e-4, 2.0))
+            self._batch = [self._batch[0] + k, self._batch[1] + acc, self._batch[2] + prop]
             done += k
+            if self._batch[0] == self.ADAPT_BATCH:
+                rate = self._batch[1] / self._batch[2]
+                # smaller steps are accepted more often; the rate falls roughly like 1/delta
+                factor = np.clip((rate + 0.02) / self.target, 0.5, 2.0)
+                self.delta = float(np.clip(self.delta * factor, 1e-4, 2.0))
+                self._batch = [0, 0, 0]
 
     def thermalize(self, state, rng_state, n_sweeps):
         if self.adaptive and not self.frozen:
