@@ -7,11 +7,14 @@
 """
 __version__ = "0.1.0"
 
-from . import analysis, lattice, theory
+from . import analysis, io, lattice, study, tempering, theory
 from .lattice import Lattice
 from .models import XY, Clock, Heisenberg, Ising, Potts
 from .results import Estimate, Results, UnknownObservableError
 from .simulation import Simulation
+from .study import run_study
+from .tempering import ParallelTempering
 
-__all__ = ["__version__", "lattice", "Lattice", "Ising", "Potts", "Clock", "XY", "Heisenberg", "Simulation", "Results", "Estimate",
-           "UnknownObservableError", "analysis", "theory"]
+__all__ = ["__version__", "lattice", "Lattice", "Ising", "Potts", "Clock", "XY", "Heisenberg",
+           "Simulation", "ParallelTempering", "run_study", "Results", "Estimate",
+           "UnknownObservableError", "analysis", "theory", "io", "study", "tempering"]
