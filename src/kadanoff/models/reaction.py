@@ -243,6 +243,9 @@ class System:
     name : str
         Short description for metadata.
 
+    Neighbour rules act on every bond at the same rate: the lattice's bond
+    weights are not used.
+
     Attributes
     ----------
     state : ndarray
