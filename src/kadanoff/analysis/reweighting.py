@@ -216,7 +216,7 @@ def _block_layout(lengths, n_blocks, block_size, series_per_run):
     if B < 8 and block_size is None:
         warnings.warn(f"only {B} jackknife blocks fit into series of {lengths} samples with "
                       f"blocks of 10 tau_int; the error bars are rough",
-                      _err.AutocorrelationWarning, stacklevel=4)
+                      _err.AutocorrelationWarning, stacklevel=3)
     return B, [n // B for n in lengths]
 
 
@@ -941,6 +941,12 @@ class MultiHistogram(_Reweighter):
         self._logden = logsumexp(np.log(counts) + self._f + U, axis=1)
         self._logden_rep = [logsumexp(np.log(self._N_rep[b]) + self._f_rep[b] + U, axis=1)
                             for b in range(B)]
+        # replica weights are the full-data weights times a temperature-independent factor
+        # c[r, n] = exp(logden_n - logden^(r)_n) (zero inside the left-out block r)
+        C = np.exp(self._logden[None, :] - np.array(self._logden_rep))
+        for b in range(B):
+            C[b, starts[b]:ends[b]] = 0.0
+        self._Ct = np.ascontiguousarray(C.T)  # (n, B)
         self._trusted = self._trusted_union(E, state, state_betas)
         return self
 
@@ -1015,22 +1021,42 @@ class MultiHistogram(_Reweighter):
         return -np.outer(betas, self._E - self._Emin) - logden[None, :]
 
     def _stats(self, betas, X):
+        r"""Full-data and leave-one-group-out weighted means.
+
+        Replica r has weights :math:`w^{(r)}_n = w_n c_{rn}` with the
+        temperature-independent :math:`c_{rn} = e^{\ln D_n - \ln D^{(r)}_n}`
+        (0 in group r), so every replica costs one matrix product per block
+        instead of new exponentials; per-block maxima keep it log-sum-exp safe.
+        """
         nb = len(betas)
         B = len(self._starts)
-        full = np.empty((nb, X.shape[1]))
-        reps = np.empty((B, nb, X.shape[1]))
+        k = X.shape[1]
+        Xa = np.column_stack([np.ones(len(self._E)), X])
+        full = np.empty((nb, k))
+        reps = np.empty((B, nb, k))
         logz = np.empty(nb)
         logz_r = np.empty((B, nb))
         eye = np.eye(B, dtype=bool)
         for sl in self._chunks(betas):
-            m, S = _block_sums(self._log_weights(betas[sl]), X, self._starts, self._ends)
-            full[sl], logz[sl] = _combine_all(m, S)
+            lw = self._log_weights(betas[sl])
+            t = lw.shape[0]
+            m = np.maximum.reduceat(lw, self._starts, axis=1)          # (t, B)
+            S = np.empty((t, B, k + 1))                                 # full-data block sums
+            R = np.empty((t, B, B, k + 1))                              # [t, block, replica, col]
             for b in range(B):
-                keep = ~eye[b]
-                lw = self._log_weights(betas[sl], b)
-                mb, Sb = _block_sums(lw, X, self._starts, self._ends)
-                r, lz = _combine_all(mb[:, keep], Sb[:, keep])
-                reps[b, sl], logz_r[b, sl] = r, lz
+                s, e = self._starts[b], self._ends[b]
+                w = np.exp(lw[:, s:e] - m[:, b:b + 1])
+                wx = w[:, None, :] * Xa[s:e].T[None]                   # (t, k+1, L_b)
+                S[:, b, :] = wx.sum(axis=2)
+                # one matrix product for every temperature, column and replica
+                R[:, b, :, :] = (wx.reshape(t * (k + 1), e - s) @ self._Ct[s:e]).reshape(
+                    t, k + 1, B).transpose(0, 2, 1)
+            full[sl], logz[sl] = _combine_all(m, S)
+            mm = np.where(eye[None], -np.inf, m[:, None, :])           # (t, replica, block)
+            Mr = mm.max(axis=2, keepdims=True)
+            ex = np.einsum("trb,tbrk->rtk", np.exp(mm - Mr), R)         # (B, t, k+1)
+            reps[:, sl] = ex[..., 1:] / ex[..., :1]
+            logz_r[:, sl] = Mr[..., 0].T + np.log(ex[..., 0])
         return full, reps, logz, logz_r
 
     def free_energy(self, T=None, *, beta=None) -> Curve:
