@@ -88,8 +88,8 @@ ax[1].set_title("collapse of U", fontsize="medium")
 plot.collapse_plot(col_chi, ax=ax[2], ylabel=r"$\chi' L^{-\gamma/\nu}$")
 ax[2].set_title(r"collapse of $\chi' = \beta N(\langle m^2\rangle - \langle|m|\rangle^2)$",
                 fontsize="medium")
-plot.peak_scaling_plot(L, chi, dchi, g_fit, ax=ax[3], ylabel=r"$\chi(T_c) = \beta N\langle m^2\rangle$",
-                       label="L = 8 ... 64")
+plot.peak_scaling_plot(L, chi, dchi, g_fit, ax=ax[3],
+                       ylabel=r"$\chi(T_c) = \beta N\langle m^2\rangle$", label="L = 8 ... 64")
 ax[3].set_title("fixed-T_c scaling", fontsize="medium")
 fig.savefig("ising_fss_collapse.png", dpi=130)
 print("\nwrote ising_fss_collapse.png")

@@ -172,7 +172,8 @@ def peak_scaling_plot(L, y, dy=None, fit=None, *, ax=None, ylabel="peak height",
             lab = f"fit: {name} = {v:.4f} ± {e:.4f}"
         except AttributeError:
             lab = "fit"
-        ax.plot(xs, np.abs(fit(xs)), "-", lw=1.2, label=f"{lab} (χ²/dof = {fit.chi2:.2g}/{fit.dof})")
+        ax.plot(xs, np.abs(fit(xs)), "-", lw=1.2,
+                label=f"{lab} (χ²/dof = {fit.chi2:.2g}/{fit.dof})")
     ax.set_xscale("log")
     ax.set_yscale("log")
     from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter

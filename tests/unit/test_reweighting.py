@@ -39,7 +39,8 @@ def test_logsumexp_stable():
     assert logsumexp(np.array([-1e5, -1e5 - 1.0])) == pytest.approx(-1e5 + math.log1p(math.e ** -1))
     assert logsumexp(np.array([-np.inf, -np.inf])) == -np.inf
     m = np.array([[0.0, 1.0], [700.0, 800.0]])
-    np.testing.assert_allclose(logsumexp(m, axis=1), [math.log(1 + math.e), 800 + math.log1p(math.exp(-100))])
+    np.testing.assert_allclose(logsumexp(m, axis=1),
+                               [math.log(1 + math.e), 800 + math.log1p(math.exp(-100))])
 
 
 def test_beta_grid():

@@ -7,11 +7,13 @@ This module provides the standard tools to do it right:
 * :func:`autocorrelation` -- normalized autocorrelation function
   :math:`\rho(t)` (FFT based).
 * :func:`tau_int` -- integrated autocorrelation time with the automatic
-  (Madras-Sokal) window and its statistical error.
+  (Madras-Sokal) window and its statistical error; :func:`tau_int_analysis`
+  also returns the window and :math:`\rho(t)` (for plots).
 * :func:`error_of_mean` -- standard error of the mean of a correlated series,
   :math:`\sqrt{2\tau_\mathrm{int}\,s^2/n}`.
-* :func:`binning_analysis`, :func:`binning_error` -- Flyvbjerg-Petersen
-  blocking (repeated pairwise averaging) with an automatic plateau choice.
+* :func:`binning_analysis`, :func:`binning_error`, :func:`binning_plateau` --
+  Flyvbjerg-Petersen blocking (repeated pairwise averaging) with an automatic
+  plateau choice.
 * :func:`blocks` -- block means of a series.
 * :func:`jackknife`, :func:`bootstrap` -- errors of arbitrary (non-linear)
   functions of one or several series measured together, via blocked

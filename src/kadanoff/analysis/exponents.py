@@ -3,16 +3,14 @@ r"""Critical exponents from finite-size scaling fits.
 At a continuous transition the finite-size values at (or near) :math:`T_c` scale as
 powers of the linear size :math:`L`:
 
-=============================================  ====================================  =========================
-quantity                                       scaling                               function
-=============================================  ====================================  =========================
-susceptibility :math:`\chi(T_c)` or its peak   :math:`a L^{\gamma/\nu}`              :func:`gamma_over_nu`
-order parameter :math:`\langle|m|\rangle(T_c)`  :math:`a L^{-\beta/\nu}`             :func:`beta_over_nu`
-:math:`\partial U/\partial\beta`,              :math:`a L^{1/\nu}`                   :func:`inv_nu`
-:math:`\partial\ln\langle|m|\rangle/\partial\beta` at :math:`T_c`
-peak position :math:`T^*(L)`                   :math:`T_c + a L^{-1/\nu}`            :func:`peak_shift`
-autocorrelation time :math:`\tau(T_c)`         :math:`a L^{z}`                       :func:`dynamic_exponent`
-=============================================  ====================================  =========================
+* susceptibility :math:`\chi(T_c)` or its peak height: :math:`a L^{\gamma/\nu}`
+  (:func:`gamma_over_nu`);
+* order parameter :math:`\langle|m|\rangle(T_c)`: :math:`a L^{-\beta/\nu}`
+  (:func:`beta_over_nu`);
+* :math:`\partial U/\partial\beta` or :math:`\partial\ln\langle|m|\rangle/\partial\beta`
+  at :math:`T_c`: :math:`a L^{1/\nu}` (:func:`inv_nu`);
+* peak (or crossing) position: :math:`T^*(L) = T_c + a L^{-1/\nu}` (:func:`peak_shift`);
+* autocorrelation time :math:`\tau(T_c)`: :math:`a L^{z}` (:func:`dynamic_exponent`).
 
 Every power law may carry a correction-to-scaling factor
 :math:`(1 + b L^{-\omega})` (``omega=`` fixed, or ``fit_omega=True``).
@@ -35,7 +33,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Any, Callable, NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 from scipy import optimize, stats
@@ -283,12 +281,15 @@ def gamma_over_nu(L, chi, dchi, **kw) -> FitResult:
 
 
 def beta_over_nu(L, m, dm, **kw) -> FitResult:
-    r""":math:`\beta/\nu` from :math:`\langle|m|\rangle(L) = a L^{-\beta/\nu}(1 + bL^{-\omega})` at :math:`T_c`."""
+    r""":math:`\beta/\nu` from :math:`\langle|m|\rangle(L) = a L^{-\beta/\nu}(1 + bL^{-\omega})`.
+
+    ``m`` at :math:`T_c` (or at a Binder crossing). Keywords as :func:`power_law`.
+    """
     return power_law(L, m, dm, sign=-1, name="beta/nu", **kw)
 
 
 def inv_nu(L, d, dd, **kw) -> FitResult:
-    r""":math:`1/\nu` from a temperature derivative at :math:`T_c`, :math:`D(L) = a L^{1/\nu}(1+bL^{-\omega})`.
+    r""":math:`1/\nu` from a temperature derivative, :math:`D(L) = a L^{1/\nu}(1+bL^{-\omega})`.
 
     Suitable :math:`D`: :math:`\partial U/\partial\beta` of the Binder
     cumulant, :math:`\partial\ln\langle|m|\rangle/\partial\beta`,
@@ -300,7 +301,7 @@ def inv_nu(L, d, dd, **kw) -> FitResult:
 
 
 def dynamic_exponent(L, tau, dtau, **kw) -> FitResult:
-    r"""Dynamic exponent :math:`z` from :math:`\tau_\mathrm{int}(L) = a L^{z}(1 + bL^{-\omega})` at :math:`T_c`.
+    r"""Dynamic exponent :math:`z` from :math:`\tau_\mathrm{int}(L) = a L^{z}(1 + bL^{-\omega})`.
 
     Use the autocorrelation time of a slow observable (energy, :math:`m^2`)
     in sweeps, with its Madras-Sokal error (``tau_int(x, return_error=True)``).

@@ -45,7 +45,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from scipy import optimize
@@ -353,8 +353,8 @@ def extrapolate_crossings(crossings, *, exponent=None, size="L1", scale_errors=F
         if not (math.isfinite(x) and x > 0):
             raise ValueError(f"exponent must be positive, got {exponent!r}")
 
-        def f(l, tc, a):
-            return tc + a * l ** (-x)
+        def f(size, tc, a):
+            return tc + a * size ** (-x)
         return _exp.fit(f, L, T, dT, [float(T[np.argmax(L)]), 0.0], ["Tc", "a"],
                         scale_errors=scale_errors, model=f"T* = Tc + a L^-{x:g}", main="Tc")
     if len(rows) < 3:
@@ -421,7 +421,8 @@ def peaks(histograms, sizes, quantity="susceptibility", **kw) -> list[Peak]:
         ranges = list(rng)
     else:
         ranges = [rng] * len(L)
-    return [peak(h, quantity, L=l, T_range=r, **kw) for h, l, r in zip(histograms, L, ranges)]
+    return [peak(h, quantity, L=size, T_range=r, **kw)
+            for h, size, r in zip(histograms, L, ranges)]
 
 
 # --------------------------------------------------------------------------
@@ -613,10 +614,11 @@ class Collapse:
 
     Examples
     --------
-    >>> d = fss.curves(hists, "binder", [Tc + np.linspace(-1, 1, 21) / L for L in sizes])  # doctest: +SKIP
+    >>> grids = [Tc + np.linspace(-1, 1, 21) / L for L in sizes]        # doctest: +SKIP
+    >>> d = fss.curves(hists, "binder", grids)                          # doctest: +SKIP
     >>> col = fss.Collapse(Tc=2.27, exponent=0.0, fix=["exponent"]).compute(
-    ...     d.T, sizes, d.value, d.error, replicas=d.replicas)                            # doctest: +SKIP
-    >>> col.Tc, col.nu                                                                    # doctest: +SKIP
+    ...     d.T, sizes, d.value, d.error, replicas=d.replicas)          # doctest: +SKIP
+    >>> col.Tc, col.nu                                                  # doctest: +SKIP
     """
 
     def __init__(self, *, Tc=None, inv_nu=1.0, exponent=0.0, fix=(), x_range=None, n_boot=100,

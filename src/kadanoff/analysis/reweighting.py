@@ -83,7 +83,9 @@ _CHUNK = 1 << 21
 
 
 def logsumexp(a, axis=None):
-    r""":math:`\ln\sum_i e^{a_i}` without overflow: :math:`m + \ln\sum_i e^{a_i - m}`, :math:`m = \max_i a_i`.
+    r""":math:`\ln\sum_i e^{a_i}` without overflow: :math:`m + \ln\sum_i e^{a_i - m}`.
+
+    :math:`m = \max_i a_i`.
 
     Entries of ``-inf`` are allowed (they contribute nothing); an all ``-inf``
     slice gives ``-inf``.
@@ -502,15 +504,15 @@ class _Reweighter:
         return self._curve(f, names, T, beta)
 
     def mean(self, name, T=None, *, beta=None) -> Curve:
-        r""":math:`\langle O\rangle_\beta = \sum_i w_i O_i / \sum_i w_i` with the weights of the method."""
+        r"""Reweighted average :math:`\langle O\rangle_\beta = \sum_i w_i O_i / \sum_i w_i`."""
         return self._curve(lambda x: x, [name], T, beta)
 
     def specific_heat(self, T=None, *, beta=None) -> Curve:
-        r"""Specific heat per site, :math:`C = \beta^2 N (\langle e^2\rangle - \langle e\rangle^2)`."""
+        r"""Specific heat per site, :math:`C = \beta^2 N(\langle e^2\rangle-\langle e\rangle^2)`."""
         return self._curve(*self._spec("specific_heat"), T, beta)
 
     def susceptibility(self, T=None, *, beta=None, subtract="abs_m") -> Curve:
-        r"""Susceptibility per site, :math:`\chi = \beta N(\langle m^2\rangle - \langle X\rangle^2)`.
+        r"""Susceptibility per site, :math:`\chi = \beta N(\langle m^2\rangle-\langle X\rangle^2)`.
 
         ``subtract`` is X: ``"abs_m"`` (default, the finite-size estimator
         at h = 0), ``"m"`` (connected), or None (:math:`\beta N\langle m^2\rangle`).
@@ -530,12 +532,19 @@ class _Reweighter:
         return self._curve(*self._spec("binder"), T, beta)
 
     def derivative(self, name, T=None, *, beta=None) -> Curve:
-        r""":math:`\partial\langle O\rangle/\partial\beta = -N(\langle O e\rangle - \langle O\rangle\langle e\rangle)`."""
+        r"""Temperature derivative of an average.
+
+        :math:`\partial\langle O\rangle/\partial\beta
+        = -N(\langle O e\rangle - \langle O\rangle\langle e\rangle)`.
+        """
         N = self._n_sites_checked()
         return self._curve(lambda o, e, oe: -N * (oe - o * e), [name, "e", (name, "e")], T, beta)
 
     def log_derivative(self, name, T=None, *, beta=None) -> Curve:
-        r""":math:`\partial\ln\langle O\rangle/\partial\beta = -N(\langle O e\rangle/\langle O\rangle - \langle e\rangle)`.
+        r"""Logarithmic temperature derivative of an average.
+
+        :math:`\partial\ln\langle O\rangle/\partial\beta
+        = -N(\langle O e\rangle/\langle O\rangle - \langle e\rangle)`.
 
         For :math:`O = |m|` or :math:`m^2` its value at :math:`T_c` scales as
         :math:`L^{1/\nu}`.
@@ -543,7 +552,7 @@ class _Reweighter:
         return self._curve(*self._spec("dlog_" + name), T, beta)
 
     def binder_derivative(self, T=None, *, beta=None) -> Curve:
-        r""":math:`\partial U/\partial\beta` of the Binder cumulant (scales as :math:`L^{1/\nu}` at :math:`T_c`).
+        r"""Derivative :math:`\partial U/\partial\beta` of the Binder cumulant (~ L^{1/nu} at T_c).
 
         With :math:`D_X = \partial\langle X\rangle/\partial\beta = -N(\langle Xe\rangle
         - \langle X\rangle\langle e\rangle)`:
