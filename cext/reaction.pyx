@@ -65,6 +65,9 @@ ctypedef struct Engine:
     int64_t* count            # L
     Py_ssize_t n_slots, K, L, zmax
     bint regular              # every site has degree zmax
+    int grid_dim              # 1 or 2: periodic chain / square grid, neighbours by arithmetic
+    Py_ssize_t Lx, n_sites
+    bint Lx_pow2
     const int32_t* indptr
     const int32_t* indices
     const double* par         # L x P_NCOL
@@ -144,6 +147,27 @@ cdef bint _can_move(Engine* e) noexcept nogil:
                     if ptr[L + L * L + a * L + b + 1] > ptr[L + L * L + a * L + b]:
                         return True
     return False
+
+
+cdef inline Py_ssize_t _grid_neighbour(Engine* e, Py_ssize_t site, Py_ssize_t d) noexcept nogil:
+    """Neighbour d of a periodic chain (d = 0, 1: x +- 1) or square lattice
+    (also d = 2, 3: y +- 1), site = x + Lx y.  The same multiset of neighbours
+    as the CSR row (in another order, which a uniform direction does not see),
+    without reading the neighbour table: one cache miss less per proposal."""
+    cdef Py_ssize_t x, j
+    if d < 2:
+        if e.Lx_pow2:
+            x = site & (e.Lx - 1)
+        else:
+            x = <Py_ssize_t>(<uint64_t>site % <uint64_t>e.Lx)
+        if d == 0:
+            return site + 1 - e.Lx if x == e.Lx - 1 else site + 1
+        return site - 1 + e.Lx if x == 0 else site - 1
+    if d == 2:
+        j = site + e.Lx
+        return j - e.n_sites if j >= e.n_sites else j
+    j = site - e.Lx
+    return j + e.n_sites if j < 0 else j
 
 
 cdef inline double _elapsed(double logacc, double prod, double lam) noexcept nogil:
@@ -265,7 +289,9 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
                         k = d * K + K - 1
                     y -= k * pa
                     k -= d * K
-                if e.regular:                    # every row has zmax entries
+                if e.grid_dim > 0:
+                    partner = _grid_neighbour(e, site, d) * K + k
+                elif e.regular:                  # every row has zmax entries
                     partner = e.indices[site * zmax + d] * K + k
                 else:
                     deg = e.indptr[site + 1] - e.indptr[site]
@@ -310,7 +336,8 @@ cdef void _init_engine(Engine* e, uint8_t[::1] labels, int32_t[:, ::1] members,
                        const int32_t[::1] indptr, const int32_t[::1] indices,
                        const double[:, ::1] par, const int32_t[::1] ptr,
                        const double[::1] cum, const uint8_t[:, ::1] prod,
-                       const double[::1] site_w, uint64_t[::1] rng_state):
+                       const double[::1] site_w, uint64_t[::1] rng_state,
+                       const int64_t[::1] grid):
     e.labels = &labels[0]
     e.members = &members[0, 0]
     e.pos = &pos[0]
@@ -320,6 +347,10 @@ cdef void _init_engine(Engine* e, uint8_t[::1] labels, int32_t[:, ::1] members,
     e.L = count.shape[0]
     e.zmax = zmax
     e.regular = indptr[indptr.shape[0] - 1] == zmax * (indptr.shape[0] - 1)
+    e.n_sites = indptr.shape[0] - 1
+    e.grid_dim = <int>grid.shape[0]
+    e.Lx = grid[0] if grid.shape[0] > 0 else 0
+    e.Lx_pow2 = e.Lx > 0 and (e.Lx & (e.Lx - 1)) == 0
     e.indptr = &indptr[0]
     e.indices = &indices[0] if indices.shape[0] > 0 else NULL
     e.par = &par[0, 0]
@@ -358,7 +389,8 @@ def advance(uint8_t[::1] labels, int32_t[:, ::1] members, int32_t[::1] pos,
             const int32_t[::1] indptr, const int32_t[::1] indices,
             const double[:, ::1] par, const int32_t[::1] ptr, const double[::1] cum,
             const uint8_t[:, ::1] prod, uint64_t[::1] rng_state,
-            double[::1] clock, int64_t[::1] counters, double t_stop, int64_t max_proposals):
+            double[::1] clock, int64_t[::1] counters, double t_stop, int64_t max_proposals,
+            const int64_t[::1] grid):
     """Advance one trajectory from clock[0] towards t_stop.
 
     clock = [t, t_last_event, logacc, prod] (the last two: pending waiting-time
@@ -369,7 +401,7 @@ def advance(uint8_t[::1] labels, int32_t[:, ::1] members, int32_t[::1] pos,
     cdef Engine e
     cdef double[::1] no_w = clock[:0]
     _init_engine(&e, labels, members, pos, count, K, zmax, indptr, indices, par, ptr, cum,
-                 prod, no_w, rng_state)
+                 prod, no_w, rng_state, grid)
     e.t = clock[0]
     e.t_last = clock[1]
     e.logacc = clock[2]
@@ -397,7 +429,7 @@ def ensemble(uint8_t[::1] labels, int32_t[:, ::1] members, int32_t[::1] pos,
              const double[::1] site_w, uint8_t[::1] dirty, int32_t[::1] journal,
              const double[::1] times, Py_ssize_t n_runs,
              int64_t[:, :, ::1] out_count, double[:, ::1] out_w, double[::1] out_absorbed,
-             int64_t[::1] counters):
+             int64_t[::1] counters, const int64_t[::1] grid):
     """n_runs independent trajectories from the configuration in `labels`
     (with its class lists), recorded at the increasing `times` (from t = 0).
 
@@ -409,7 +441,7 @@ def ensemble(uint8_t[::1] labels, int32_t[:, ::1] members, int32_t[::1] pos,
     """
     cdef Engine e
     _init_engine(&e, labels, members, pos, count, K, zmax, indptr, indices, par, ptr, cum,
-                 prod, site_w, rng_state)
+                 prod, site_w, rng_state, grid)
     cdef uint8_t* init_labels = NULL
     cdef Py_ssize_t r, m, a, i, slot, n_times = times.shape[0], L = count.shape[0]
     cdef int status

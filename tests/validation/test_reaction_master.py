@@ -170,3 +170,45 @@ def test_quasi_stationary_density_and_eigenvector():
     q_rho = (q / q.sum()) @ rho[T]
     z_qs = (qs.value - q_rho) / qs.error
     assert abs(z_qs) < Z_MAX, f"vs quasi-stationary eigenvector {q_rho:.5f}: z = {z_qs:.2f}"
+
+
+@pytest.mark.parametrize("lat", [kd.lattice.square(2), kd.lattice.square(3)],
+                         ids=["square2x2", "square3x3"])
+def test_square_grid_path_configurations(lat):
+    # periodic square lattices take the arithmetic-neighbour path of the
+    # kernel (2 x 2 has doubled bonds); full configurations vs exact
+    rules = ["A,0 -> A,A @ 0.6", "A -> 0 @ 1.0", "A,0 -> 0,A @ 0.7", "A,A -> 0,A @ 0.4"]
+    sysm = rd.System(lat, "A", rules)
+    assert len(sysm._grid) == 2
+    me = MasterEquation(sysm)
+    n = lat.n_sites
+    times = np.array([0.3, 1.0])
+    init = np.zeros(n, dtype=int)
+    init[[0, 1]] = 1                   # not mirror-symmetric: sees each direction
+    if n > 4:
+        init[4] = 1                    # and an off-axis particle
+    P = me.probabilities(init, times)
+    runs = 20000
+    ens = sysm.ensemble(runs, times, rng=77, initial=init, site_weights=2.0 ** np.arange(n))
+    code = me.states[:, :, 0] @ (2 ** np.arange(n))
+    zs = []
+    for m in range(len(times)):
+        exact = np.bincount(code, weights=P[m], minlength=2 ** n)
+        freq = np.bincount(ens.weights[:, m].astype(np.int64), minlength=2 ** n) / runs
+        zs.append(_prob_z(freq, exact, runs))
+    _assert_z(np.concatenate(zs), f"grid path on {lat}")
+
+
+def test_grid_and_table_paths_agree():
+    # the same square lattice through the arithmetic path and through the
+    # neighbour table (from_edges): same distribution of the density
+    sq = kd.lattice.square(6)
+    table = kd.lattice.from_edges(sq.n_sites, sq.edges)
+    dens = []
+    for lat in (sq, table):
+        cp = rd.contact_process(lat, rate=2.0)
+        ens = cp.ensemble(4000, [0.5, 2.0], rng=3)
+        dens.append(ens.density())
+    (m1, s1), (m2, s2) = dens
+    z = (m1 - m2) / np.sqrt(s1 ** 2 + s2 ** 2)
+    _assert_z(z, "grid vs table")

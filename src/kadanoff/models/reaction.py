@@ -405,6 +405,12 @@ class System:
         self._indptr = np.ascontiguousarray(self.lattice.indptr, dtype=np.int32)
         self._indices = np.ascontiguousarray(self.lattice.indices, dtype=np.int32)
         self._channels = chans
+        lat = self.lattice
+        grid = np.zeros(0, dtype=np.int64)
+        if lat.periodic and lat.shape and lat.name in ("chain", "square") and \
+                zmax == 2 * len(lat.shape) and lat.common_degree == zmax:
+            grid = np.array(lat.shape, dtype=np.int64)
+        self._grid = grid
 
     # -- states -----------------------------------------------------------
     @property
@@ -596,7 +602,7 @@ class System:
                 status = kern.advance(slots, members, pos, count, self.capacity, self._zmax,
                                       self._indptr, self._indices, self._par, self._ptr,
                                       self._cum, self._prod, rng_state, clock, counters,
-                                      float(t_rec), n)
+                                      float(t_rec), n, self._grid)
                 chunk.done(n, time.perf_counter() - t0, status == _STATUS_PROPOSALS)
                 if bar is not None:
                     bar.update(float(clock[0]) - bar.n)
@@ -670,7 +676,7 @@ class System:
                           self._indices, self._par, self._ptr, self._cum, self._prod, st,
                           w, dirty, journal, times, r1 - r0, out[r0:r1],
                           out_w[r0:r1] if len(w) else np.zeros((r1 - r0, 0)),
-                          absorbed[r0:r1], counters)
+                          absorbed[r0:r1], counters, self._grid)
             if bar is not None:
                 bar.update(r1 - r0)
         if bar is not None:
