@@ -22,6 +22,10 @@ def test_retrieval_global_minimum_below_0051():
     diff = lambda a: ags.solve_T0(a).f - ags.solve_T0(a, "spin-glass").f  # noqa: E731
     a = optimize.brentq(diff, 0.02, 0.1, xtol=1e-6)
     assert 0.050 < a < 0.053
+    assert ags.alpha_T_c(0.0, tol=1e-5) == pytest.approx(a, abs=2e-5)
+    # the RS T_c line is re-entrant: at T = 0.1 retrieval wins up to a larger load
+    assert ags.alpha_T_c(0.1, tol=1e-4) > a + 5e-4
+    assert ags.T_c(0.053) == 0.0 and ags.T_c(0.05) > 0.15
 
 
 def test_small_load_asymptotes():

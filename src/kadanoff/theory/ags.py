@@ -17,8 +17,8 @@ patterns. At T = 0, with :math:`y = m / \sqrt{2 \alpha r}`,
 m = erf(y), C = beta(1 - q) = a / (1 + a), :math:`a = \sqrt{2/(\pi\alpha)}
 e^{-y^2}`, r = (1 + a)^2. Landmarks: retrieval solutions exist below the line
 :math:`T_M(\alpha)`, up to :math:`\alpha_c \approx 0.138` at T = 0 (where
-m = 0.967); they are global minima below :math:`T_c(\alpha)` (alpha < 0.051
-at T = 0); the spin-glass transition is :math:`T_g = 1 + \sqrt\alpha`.
+m = 0.967); they are global minima below :math:`T_c(\alpha)` (alpha < 0.0518
+at T = 0; slightly re-entrant in RS); the spin-glass transition is :math:`T_g = 1 + \sqrt\alpha`.
 
 RS free energy per neuron (the AGS convention J_ii = 0 adds alpha/2):
 
@@ -58,7 +58,7 @@ import numpy as np
 from scipy import optimize, special, stats
 
 __all__ = ["AGSSolution", "solve", "solve_T0", "retrieval_exists", "T_M", "alpha_M",
-           "alpha_c", "T_c", "T_g", "free_energy", "internal_energy", "ALPHA_C",
+           "alpha_c", "T_c", "alpha_T_c", "T_g", "free_energy", "internal_energy", "ALPHA_C",
            "dense_solve", "dense_free_energy", "dense_transition",
            "hierarchical_amplitudes", "multitasking_amplitudes", "supervised_overlap"]
 
@@ -371,7 +371,12 @@ def T_g(alpha) -> float:
 
 def T_c(alpha, tol=1e-5) -> float:
     """Temperature below which the retrieval state has a lower free energy
-    than the spin-glass state (0 for alpha > 0.051)."""
+    than the spin-glass state (0 for alpha > 0.0518, where they are equal at
+    T = 0). The RS line is re-entrant: between alpha = 0.0518 and about
+    0.0535 the retrieval state is the global minimum only in a window of
+    T around 0.1 (a consequence of the negative entropy of the RS spin-glass
+    solution); ``alpha_T_c(T)`` traces the line as alpha(T) including it.
+    This function returns 0 there."""
     alpha = _nonneg("alpha", alpha)
     if alpha == 0:
         return 1.0
@@ -388,6 +393,28 @@ def T_c(alpha, tol=1e-5) -> float:
     while hi - lo > tol:
         mid = 0.5 * (lo + hi)
         if diff(mid) < 0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def alpha_T_c(T, tol=1e-5) -> float:
+    """The T_c line as a load: the largest alpha at which the retrieval state
+    is the global minimum at temperature T (bisection in alpha; 0 for T >= 1).
+    alpha_T_c(0) = 0.0518."""
+    T = _nonneg("T", T)
+    if T >= 1:
+        return 0.0
+
+    def below(alpha):
+        r = solve(alpha, T, "retrieval")
+        return r.m > 0 and r.f < solve(alpha, T, "spin-glass").f
+
+    lo, hi = 0.0, min(0.08, alpha_M(T, 1e-4) + 1e-4)
+    while hi - lo > tol:
+        mid = 0.5 * (lo + hi)
+        if mid > 0 and below(mid):
             lo = mid
         else:
             hi = mid
