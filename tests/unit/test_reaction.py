@@ -7,7 +7,6 @@ import kadanoff.reaction as rd
 from kadanoff.models import reaction as mr
 from kadanoff.theory import reaction as th
 
-
 # ------------------------------------------------------------------ parsing
 
 @pytest.mark.parametrize("text, kind, left, right, rate", [
@@ -269,7 +268,7 @@ def test_spreading_smoke_and_errors():
                    blocks=8, n_times=8)
     assert sp.P[0] == 1.0 and sp.N[0] == 1.0 and sp.R2[0] == 0.0
     assert np.all(np.diff(sp.P) <= 0) and np.all(sp.P_err[1:] > 0)
-    t, s, e = sp.local_slopes("N")
+    t, _s, _e = sp.local_slopes("N")
     assert len(t) == len(sp.t) - 2      # t = 0 is skipped
     with pytest.raises(ValueError, match="runs"):
         spreading(rd.contact_process(kd.lattice.chain(16), 3.3), 1, 5.0)
@@ -304,7 +303,7 @@ def test_pictures(tmp_path):
 def test_ensemble_statistics_shapes():
     cp = rd.contact_process(kd.lattice.chain(10), rate=1.0)
     ens = cp.ensemble(50, [0.0, 1.0, 100.0], rng=3)
-    p, e = ens.survival()
+    p, _e = ens.survival()
     assert p[0] == 1.0 and p[-1] == 0.0
     mean, se = ens.density()
     assert mean[0] == 1.0 and se[0] == 0.0

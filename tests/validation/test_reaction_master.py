@@ -112,7 +112,7 @@ def test_contact_process_ring_configurations_and_absorption_time():
         freq = np.bincount(ens.weights[:, m].astype(np.int64), minlength=16) / runs
         zs.append(_prob_z(freq, exact, runs))
         # survival probability
-        surv, se = ens.survival()
+        surv, _se = ens.survival()
         p_exact = 1 - P[m][me.absorbing].sum()
         zs.append([(surv[m] - p_exact) / np.sqrt(p_exact * (1 - p_exact) / runs)])
     _assert_z(np.concatenate([np.ravel(z) for z in zs]), "contact process on a 4-ring")
@@ -120,7 +120,7 @@ def test_contact_process_ring_configurations_and_absorption_time():
     ens = cp.ensemble(4000, [400.0], rng=999)
     stats = ens.absorption_statistics()
     assert stats["fraction"] == 1.0
-    mean, sd = me.mean_absorption_time(cp.full_state())
+    mean, _sd = me.mean_absorption_time(cp.full_state())
     z = (stats["mean"] - mean) / stats["error"]
     assert abs(z) < Z_MAX, f"mean absorption time {stats['mean']:.4g} vs exact {mean:.4g}: z={z:.2f}"
 

@@ -53,5 +53,5 @@ def test_contact_process_chain_dp_spreading():
 def test_contact_process_chain_dp_spreading_long():
     rates = [3.26, 3.28, 3.30, 3.32, 3.34]
     sps = _experiment(rates, 4096, 8000, 2000.0, 9, 32)
-    lam_c, ex = _check(rates, sps, (30, 2000), (100, 2000), degree=2)
+    lam_c, _ = _check(rates, sps, (30, 2000), (100, 2000), degree=2)
     assert lam_c.error < 0.01

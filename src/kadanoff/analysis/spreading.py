@@ -248,6 +248,7 @@ def spreading(system_factory, runs, t_max, rng=None, *, times=None, n_times=40, 
     bar = None
     if progress:
         import sys
+
         from tqdm.auto import tqdm
         bar = tqdm(total=runs, desc="spreading", unit="run", file=sys.stderr, leave=False)
     for b in range(blocks):

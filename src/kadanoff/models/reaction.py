@@ -46,7 +46,7 @@ import numbers
 import re
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,10 +72,6 @@ def _kernel():
 # ------------------------------------------------------------------ rules
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-class _RuleError(ValueError):
-    pass
 
 
 def _fail(text, pos, why):
@@ -106,7 +102,7 @@ class Rule:
         return f"{lhs} -> {rhs} @ {self.rate:g}"
 
 
-def _parse_side(text, start, end, allow_pair=True):
+def _parse_side(text, start, end):
     """Parse text[start:end] -> ('pair', [a, b]) or ('site', [names...])."""
     seg = text[start:end]
     if seg.strip() == "":
@@ -390,7 +386,7 @@ class System:
             totals[q] = c
             ptr[q + 1] = len(cum)
         par = np.zeros((L, 8))
-        inv = lambda v: 1.0 / v if v > 0 else 0.0  # noqa: E731
+        inv = lambda v: 1.0 / v if v > 0 else 0.0
         for a in range(L):
             u = totals[a]
             o = totals[L + a * L: L + a * L + L].max()
@@ -634,7 +630,7 @@ class System:
         return Results(series, meta)
 
     def ensemble(self, runs, times, rng=None, *, initial=None, site_weights=None,
-                 progress=False, batch=64) -> "Ensemble":
+                 progress=False, batch=64) -> Ensemble:
         """``runs`` independent trajectories from the same initial state.
 
         Each is recorded at the increasing ``times`` (from t = 0), stops in
@@ -1190,8 +1186,9 @@ def plot_spacetime(system, res, ax=None, colors=None):
 def save_movie(system, res, path, fps=10):
     """Write the snapshots of ``run(..., snapshots=True)`` as an animated GIF
     (matplotlib's Pillow writer)."""
-    from .. import plot as kplot
     from matplotlib import animation
+
+    from .. import plot as kplot
     if "snapshot" not in res:
         raise ValueError("run with snapshots=True to make a movie")
     fig, ax = kplot.figure()
