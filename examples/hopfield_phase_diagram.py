@@ -27,7 +27,7 @@ seeds = np.random.SeedSequence(2024).spawn(len(alphas) * len(temps))
 
 m = np.empty((len(alphas), len(temps)))
 for a, alpha in enumerate(alphas):
-    xi = hp.random_patterns(int(round(alpha * N)), N, rng=seeds[a * len(temps)])
+    xi = hp.random_patterns(round(alpha * N), N, rng=seeds[a * len(temps)])
     model = hp.Hopfield(xi)
     for b, T in enumerate(temps):
         sim = kd.Simulation(model, T=T, rng=seeds[a * len(temps) + b], state=xi[0])
@@ -46,13 +46,13 @@ fig, ax = figure(size=(6.4, 5.0))
 A, Tg = np.meshgrid(alphas, temps, indexing="ij")
 sc = ax.scatter(A.ravel(), Tg.ravel(), c=m.ravel(), cmap="viridis", vmin=0, vmax=1, s=28,
                 edgecolors="none")
-fig.colorbar(sc, ax=ax, label=r"Monte Carlo $\langle m \rangle$ (N = %d)" % N)
+fig.colorbar(sc, ax=ax, label=rf"Monte Carlo $\langle m \rangle$ (N = {N})")
 ax.plot(np.r_[0, a_line, ags.alpha_c()], np.r_[1, T_M, 0], "k-", lw=1.5,
         label=r"$T_M$: retrieval states exist below")
 ax.plot(np.r_[a_c, 0], np.r_[T_c, 1], "k--", lw=1.2, label=r"$T_c$: retrieval is the global minimum")
 ax.plot(a_g, 1 + np.sqrt(a_g), "r:", lw=1.5, label=r"$T_g = 1 + \sqrt{\alpha}$")
 ax.axvline(ags.alpha_c(), color="0.5", lw=0.6)
-box = dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.5)
+box = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5}
 ax.text(ags.alpha_c() + 0.002, 0.03, r"$\alpha_c = 0.138$", fontsize=8, bbox=box)
 ax.text(0.05, 1.37, "paramagnet", fontsize=8, ha="center", bbox=box)
 ax.text(0.115, 0.8, "spin glass", fontsize=8, ha="center", bbox=box)

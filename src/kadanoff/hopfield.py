@@ -15,6 +15,6 @@ from .models.hopfield import (DenseHopfield, ExponentialHopfield, Hopfield, Mult
                               corrupt, modern_energy, modern_update, noisy_examples,
                               random_patterns)
 
-__all__ = ["random_patterns", "correlated_patterns", "noisy_examples", "binarize", "corrupt",
-           "Hopfield", "Multitasking", "DenseHopfield", "ExponentialHopfield", "Supervised",
-           "Unsupervised", "Retrieval", "modern_update", "modern_energy"]
+__all__ = ["DenseHopfield", "ExponentialHopfield", "Hopfield", "Multitasking", "Retrieval",
+           "Supervised", "Unsupervised", "binarize", "correlated_patterns", "corrupt",
+           "modern_energy", "modern_update", "noisy_examples", "random_patterns"]

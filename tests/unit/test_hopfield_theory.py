@@ -19,7 +19,7 @@ def test_capacity_and_overlap_at_capacity():
 
 def test_retrieval_global_minimum_below_0051():
     # AGS: retrieval states are ground states for alpha < 0.051 at T = 0
-    diff = lambda a: ags.solve_T0(a).f - ags.solve_T0(a, "spin-glass").f  # noqa: E731
+    diff = lambda a: ags.solve_T0(a).f - ags.solve_T0(a, "spin-glass").f
     a = optimize.brentq(diff, 0.02, 0.1, xtol=1e-6)
     assert 0.050 < a < 0.053
     assert ags.alpha_T_c(0.0, tol=1e-5) == pytest.approx(a, abs=2e-5)
@@ -61,7 +61,7 @@ def test_solution_is_self_consistent_and_stationary():
         assert abs(d) < 1e-5, (k, d)
     # u = d(beta f)/d(beta)
     db = 1e-4
-    bf = lambda b: b * ags.solve(a, 1 / b).f   # noqa: E731
+    bf = lambda b: b * ags.solve(a, 1 / b).f
     assert abs((bf(beta + db) - bf(beta - db)) / (2 * db) - s.u) < 1e-5
 
 

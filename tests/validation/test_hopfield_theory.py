@@ -82,7 +82,7 @@ def test_ags_overlap_and_energy_at_finite_temperature(alpha, T):
 def _retrieval_fraction(N, alpha, samples, seed0):
     ok = 0
     for s in range(samples):
-        xi = hp.random_patterns(int(round(alpha * N)), N, rng=seed0 + s)
+        xi = hp.random_patterns(round(alpha * N), N, rng=seed0 + s)
         ok += hp.Hopfield(xi).retrieve(xi[0], max_sweeps=300).overlap[0] > 0.9
     return ok / samples
 

@@ -57,10 +57,10 @@ from typing import NamedTuple
 import numpy as np
 from scipy import optimize, special, stats
 
-__all__ = ["AGSSolution", "solve", "solve_T0", "retrieval_exists", "T_M", "alpha_M",
-           "alpha_c", "T_c", "alpha_T_c", "T_g", "free_energy", "internal_energy", "ALPHA_C",
-           "dense_solve", "dense_free_energy", "dense_transition",
-           "hierarchical_amplitudes", "multitasking_amplitudes", "supervised_overlap"]
+__all__ = ["AGSSolution", "ALPHA_C", "T_M", "T_c", "T_g", "alpha_M", "alpha_T_c", "alpha_c",
+           "dense_free_energy", "dense_solve", "dense_transition", "free_energy",
+           "hierarchical_amplitudes", "internal_energy", "multitasking_amplitudes",
+           "retrieval_exists", "solve", "solve_T0", "supervised_overlap"]
 
 ALPHA_C = 0.1379   # AGS capacity at T = 0 (RS), to the digits quoted in the literature
 
@@ -92,7 +92,7 @@ def _nonneg(name, x, strict=False):
 
 def _simpson(a, b, h):
     """Nodes and Simpson weights on [a, b] with spacing <= h."""
-    n = max(2, int(math.ceil((b - a) / h)))
+    n = max(2, math.ceil((b - a) / h))
     n += n % 2
     x = np.linspace(a, b, n + 1)
     w = np.ones(n + 1)
@@ -449,7 +449,7 @@ def dense_solve(p, T, stable=True) -> float:
     T = _nonneg("T", T)
     if T == 0:
         return 1.0
-    g = lambda m: math.tanh(p * m ** (p - 1) / T) - m   # noqa: E731
+    g = lambda m: math.tanh(p * m ** (p - 1) / T) - m
     ms = np.linspace(1.0, 1e-6, 4000)
     vals = np.array([g(m) for m in ms])
     idx = np.nonzero((vals[1:] > 0) & (vals[:-1] <= 0))[0]
