@@ -1,4 +1,9 @@
+import os
 import warnings
+
+# Small matrix products (MBAR) are 3-15x slower with a BLAS thread pool
+# competing for 2 cores; one thread per process keeps the suite's time stable.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import pytest
 

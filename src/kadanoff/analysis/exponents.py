@@ -36,7 +36,6 @@ import warnings
 from typing import Callable, NamedTuple
 
 import numpy as np
-from scipy import optimize, stats
 
 __all__ = ["Param", "FitResult", "fit", "power_law", "gamma_over_nu", "beta_over_nu", "inv_nu",
            "dynamic_exponent", "peak_shift", "helicity_crossing", "bkt_extrapolate",
@@ -86,7 +85,8 @@ class FitResult:
         self.errors = np.sqrt(np.clip(np.diag(self.cov), 0, None))
         self.chi2 = float(chi2)
         self.dof = int(dof)
-        self.pvalue = float(stats.chi2.sf(chi2, dof)) if dof > 0 else float("nan")
+        from scipy.special import chdtrc      # chi^2 survival function (scipy.stats is slow to import)
+        self.pvalue = float(chdtrc(dof, chi2)) if dof > 0 else float("nan")
         self.x, self.y, self.dy = x, y, dy
         self._func = func
         self.model = model
@@ -188,6 +188,7 @@ def fit(func: Callable, x, y, dy, p0, names, *, scale_errors=False, model="", ma
 
     method = "lm" if np.all(np.isinf(bounds[0])) and np.all(np.isinf(bounds[1])) and \
         len(x) >= len(p0) else "trf"
+    from scipy import optimize       # imported here: keeps `import kadanoff` fast
     sol = optimize.least_squares(resid, p0, method=method, bounds=bounds, x_scale="jac",
                                  xtol=1e-14, ftol=1e-14, gtol=1e-14, max_nfev=20000)
     J = sol.jac
@@ -480,6 +481,7 @@ def weber_minnhagen(T, sizes, Upsilon, dUpsilon):
             return float(np.sum(((y - a * (1 + 1 / (2 * lnL + C))) / dy) ** 2))
         # 2 ln L + C must stay positive for the form to make sense
         lo = -2 * lnL.min() + 1e-6
+        from scipy import optimize
         res = optimize.minimize_scalar(lambda C: c2(C), bounds=(lo, lo + 1e4), method="bounded",
                                        options={"xatol": 1e-10})
         chi2[k], Cs[k] = res.fun, res.x

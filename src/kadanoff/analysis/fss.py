@@ -48,7 +48,6 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
-from scipy import optimize
 
 from . import exponents as _exp
 
@@ -822,6 +821,7 @@ class Collapse:
         if local:  # replicas: start near the optimum with a small simplex, no restart
             simplex = np.vstack([start] + [start + np.eye(len(start))[k] * self._steps[k] * 0.2
                                            for k in range(len(start))])
+        from scipy import optimize       # imported here: keeps `import kadanoff` fast
         res = optimize.minimize(obj, start, method="Nelder-Mead",
                                 options={"initial_simplex": simplex, "xatol": 1e-7,
                                          "fatol": 1e-10, "maxiter": 4000, "maxfev": 8000})
