@@ -55,7 +55,7 @@ import numbers
 from typing import NamedTuple
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 __all__ = ["AGSSolution", "ALPHA_C", "T_M", "T_c", "T_g", "alpha_M", "alpha_T_c", "alpha_c",
            "dense_free_energy", "dense_solve", "dense_transition", "free_energy",
@@ -545,5 +545,8 @@ def supervised_overlap(M, r) -> float:
     if r > 1:
         raise ValueError(f"r must be in [0, 1], got {r}")
     k = np.arange(M + 1)
-    pk = stats.binom.pmf(k, M, (1 + r) / 2)
-    return float(pk @ np.sign(2 * k - M))
+    pr = (1 + r) / 2
+    with np.errstate(divide="ignore"):
+        logp = (special.gammaln(M + 1) - special.gammaln(k + 1) - special.gammaln(M - k + 1)
+                + special.xlogy(k, pr) + special.xlog1py(M - k, -pr))
+    return float(np.exp(logp) @ np.sign(2 * k - M))
