@@ -318,18 +318,23 @@ cdef inline double _delta(Net* net, const signed char* s, Py_ssize_t i,
         scale[0] = fabs(dot) + fabs(dd)
         return -si * dot + dd
     xd = net.xd + i * P
+    cdef double sc = 0.0, term
     if net.p == 2:
         for mu in range(P):
             z = c * xd[mu]
-            de += z * (net.W[mu] + z * net.A[mu])
+            term = z * (net.W[mu] + z * net.A[mu])
+            de += term
+            sc += fabs(term)
     else:
         for mu in range(P):
             z = c * xd[mu]
             acc = net.A[mu]
             for k in range(net.p - 1, 0, -1):
                 acc = acc * z + net.W[(k - 1) * P + mu]
-            de += acc * z
-    scale[0] = fabs(de)
+            term = acc * z
+            de += term
+            sc += fabs(term)
+    scale[0] = sc
     return de
 
 

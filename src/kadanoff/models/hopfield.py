@@ -19,7 +19,13 @@ Energies (lower is better; k_B = 1):
 Every model runs through ``kd.Simulation(model, T=..., algorithm="glauber" |
 "metropolis", rng=...)`` and records ``e`` (H / N) and ``overlap`` (one row
 of overlaps per measurement). The energy change of a single flip is computed
-from the overlaps in O(P) (cext/hopfield.pyx), never from an N x N matrix.
+from the overlaps in O(P) (cext/hopfield.pyx), never from an N x N matrix;
+for P >= 256 most proposals are settled exactly from the few largest terms
+and a bound on the rest (``res.meta["algorithm_info"]["screened"]`` is the
+fraction), which makes retrieval-state sampling of dense networks with
+P ~ N about as cheap per update as a small pairwise network. One sweep is N
+proposals: neurons in index order (default for Glauber) or drawn at random
+(default for Metropolis; option ``sweep=``).
 
 Continuous modern Hopfield networks (Ramsauer et al. 2020) are in
 :func:`modern_update` and :func:`modern_energy`.
