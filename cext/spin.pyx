@@ -250,14 +250,15 @@ cdef enum:
 
 
 cdef inline int _sample(const double* w, int q, double total, uint64_t* st) noexcept nogil:
-    """Index a with probability w[a] / total."""
-    cdef double u = next_double(st) * total
-    cdef int a
+    """Index a with probability w[a] / total: the number of partial sums
+    w[0] + ... + w[a] (a < q - 1) that do not exceed u total, counted without
+    branches (the choice is unpredictable, a branch would be mispredicted)."""
+    cdef double u = next_double(st) * total, cum = 0.0
+    cdef int a, index = 0
     for a in range(q - 1):
-        u -= w[a]
-        if u < 0.0:
-            return a
-    return q - 1
+        cum += w[a]
+        index += cum <= u
+    return index
 
 
 cdef inline void _log_weights(const signed char* s, Py_ssize_t i, const int32_t* indptr,
@@ -286,15 +287,15 @@ cdef inline void _discrete_site(signed char* s, Py_ssize_t i, const int32_t* ind
     cdef double total, xmax, num, den
     if method == HEATBATH:
         if uniform:
-            for a in range(q):
-                w[a] = erow[a]
-            for k in range(indptr[i], indptr[i + 1]):
-                b = s[indices[k]]
-                for a in range(q):
-                    w[a] *= EJ[b * q + a]
+            # candidate-major: each product stays in a register (a neighbour-
+            # major loop would store and reload every w[a] once per neighbour)
             total = 0.0
             for a in range(q):
-                total += w[a]
+                num = erow[a]
+                for k in range(indptr[i], indptr[i + 1]):
+                    num *= EJ[s[indices[k]] * q + a]
+                w[a] = num
+                total += num
             if total > 1e-250:
                 s[i] = <signed char>_sample(w, q, total, st)
                 return
@@ -310,7 +311,9 @@ cdef inline void _discrete_site(signed char* s, Py_ssize_t i, const int32_t* ind
         s[i] = <signed char>_sample(w, q, total, st)
         return
     # Metropolis
-    new = (old + 1 + <int>next_index(st, q - 1)) % q
+    new = old + 1 + <int>next_index(st, q - 1)      # uniform over the q - 1 others
+    if new >= q:                                       # (no integer division)
+        new -= q
     if uniform:
         num = erow[new]
         den = erow[old]
