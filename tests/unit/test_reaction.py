@@ -311,3 +311,15 @@ def test_ensemble_statistics_shapes():
     assert st["fraction"] == 1.0 and st["mean"] > 0 and not st["censored"]
     with pytest.raises(ValueError, match="t_min"):
         ens.quasi_stationary(t_min=1000.0)
+
+
+def test_ensemble_fresh_initial_states():
+    s = rd.two_species_annihilation(kd.lattice.chain(40), rng=1)
+    draw = lambda gen: s.random_state({"A": 0.5, "B": 0.5}, gen)  # noqa: E731
+    e1 = s.ensemble(6, [0.0, 1.0], rng=2, initial=draw)
+    e2 = s.ensemble(6, [0.0, 1.0], rng=2, initial=draw)
+    assert np.array_equal(e1.counts, e2.counts)
+    # every run starts from its own random state
+    assert len({tuple(c) for c in e1.counts[:, 0, :]}) > 1
+    fixed = s.ensemble(6, [0.0], rng=2)
+    assert len({tuple(c) for c in fixed.counts[:, 0, :]}) == 1

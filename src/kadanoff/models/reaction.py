@@ -631,12 +631,16 @@ class System:
 
     def ensemble(self, runs, times, rng=None, *, initial=None, site_weights=None,
                  progress=False, batch=64) -> Ensemble:
-        """``runs`` independent trajectories from the same initial state.
+        """``runs`` independent trajectories.
 
         Each is recorded at the increasing ``times`` (from t = 0), stops in
         its absorbing state (absorption time recorded) and is independent of
         the others. Runs come in batches of ``batch``, each with its own
         stream spawned from ``rng`` (the results do not depend on timing).
+        ``initial``: one state for every run (default ``self.initial``), or a
+        callable ``initial(generator) -> state`` drawing a fresh initial state
+        for each run (averages over initial conditions as well, e.g. for
+        random mixtures; each run then costs O(N) set-up).
         ``site_weights`` (N,): also record the sum of the weights of the
         sites' particles (e.g. squared distances, for spreading).
         """
@@ -647,15 +651,22 @@ class System:
                 np.any(np.diff(times) < 0):
             raise ValueError("times must be a non-empty increasing sequence of finite times "
                              ">= 0")
-        slots = self._initial_slots(initial)
+        fresh = callable(initial)
+        if fresh:
+            batch = 1
+            draw = initial
+            initial = None
+        slots = None if fresh else self._initial_slots(initial)
         w = np.zeros(0)
         if site_weights is not None:
             w = np.ascontiguousarray(site_weights, dtype=np.float64)
             if w.shape != (self.n_sites,) or not np.all(np.isfinite(w)):
                 raise ValueError(f"site_weights must be {self.n_sites} finite numbers")
-        members, pos, count = self._buffers(slots)
-        dirty = np.zeros(len(slots), dtype=np.uint8)
-        journal = np.zeros(len(slots), dtype=np.int32)
+        if not fresh:
+            members, pos, count = self._buffers(slots)
+        n_slots = self.n_sites * self.capacity
+        dirty = np.zeros(n_slots, dtype=np.uint8)
+        journal = np.zeros(n_slots, dtype=np.int32)
         n_batches = -(-runs // batch)
         seeds, seed = _streams(rng, n_batches)
         out = np.zeros((runs, len(times), self._L), dtype=np.int64)
@@ -667,7 +678,11 @@ class System:
         started = time.perf_counter()
         for b in range(n_batches):
             r0, r1 = b * batch, min(runs, (b + 1) * batch)
-            st = _random.kernel_state(np.random.Generator(np.random.PCG64(seeds[b])))
+            gen = np.random.Generator(np.random.PCG64(seeds[b]))
+            if fresh:
+                slots = self.check_state(draw(gen))
+                members, pos, count = self._buffers(slots)
+            st = _random.kernel_state(gen)
             kern.ensemble(slots, members, pos, count, self.capacity, self._zmax, self._indptr,
                           self._indices, self._par, self._ptr, self._cum, self._prod, st,
                           w, dirty, journal, times, r1 - r0, out[r0:r1],
