@@ -7,7 +7,7 @@
 """
 __version__ = "0.1.0"
 
-from . import analysis, hopfield, io, lattice, study, tempering, theory
+from . import analysis, hopfield, io, lattice, reaction, study, tempering, theory
 from .lattice import Lattice
 from .models import XY, Clock, Heisenberg, Ising, Potts
 from .results import Estimate, Results, UnknownObservableError
@@ -17,4 +17,4 @@ from .tempering import ParallelTempering
 
 __all__ = ["__version__", "lattice", "Lattice", "Ising", "Potts", "Clock", "XY", "Heisenberg",
            "Simulation", "ParallelTempering", "run_study", "Results", "Estimate",
-           "UnknownObservableError", "analysis", "theory", "io", "study", "tempering", "hopfield"]
+           "UnknownObservableError", "analysis", "theory", "io", "study", "tempering", "hopfield", "reaction"]
