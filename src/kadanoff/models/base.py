@@ -25,7 +25,23 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Model", "Updater"]
+__all__ = ["Model", "Updater", "random_spins", "check_spins"]
+
+
+def random_spins(generator: np.random.Generator, n: int) -> np.ndarray:
+    """n independent +-1 values (int8): the infinite-temperature state of
+    Ising spins or binary neurons."""
+    return (2 * generator.integers(0, 2, size=n, dtype=np.int8) - 1).astype(np.int8)
+
+
+def check_spins(state, n: int) -> np.ndarray:
+    """A validated int8 copy of a +-1 configuration of shape (n,), or ValueError."""
+    arr = np.asarray(state)
+    if arr.shape != (n,):
+        raise ValueError(f"state must have shape ({n},), got {arr.shape}")
+    if not np.all((arr == 1) | (arr == -1)):
+        raise ValueError("state must contain only +1 and -1")
+    return np.ascontiguousarray(arr, dtype=np.int8).copy()
 
 
 class Updater:

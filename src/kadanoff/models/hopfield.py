@@ -40,7 +40,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import _hopfield, _random
-from .base import Model, Updater
+from .base import Model, Updater, check_spins, random_spins
 
 __all__ = ["DenseHopfield", "ExponentialHopfield", "Hopfield", "Multitasking", "Retrieval",
            "Supervised", "Unsupervised", "binarize", "correlated_patterns", "corrupt",
@@ -375,15 +375,10 @@ class _Associative(Model):
     # -- configurations --------------------------------------------------
     def random_state(self, generator: np.random.Generator) -> np.ndarray:
         """Infinite-temperature configuration: independent +-1 neurons."""
-        return (2 * generator.integers(0, 2, size=self.n_sites, dtype=np.int8) - 1).astype(np.int8)
+        return random_spins(generator, self.n_sites)
 
     def check_state(self, state) -> np.ndarray:
-        arr = np.asarray(state)
-        if arr.shape != (self.n_sites,):
-            raise ValueError(f"state must have shape ({self.n_sites},), got {arr.shape}")
-        if not np.all((arr == 1) | (arr == -1)):
-            raise ValueError("state must contain only +1 and -1")
-        return np.ascontiguousarray(arr, dtype=np.int8).copy()
+        return check_spins(state, self.n_sites)
 
     def _states(self, state):
         arr = np.asarray(state)

@@ -12,7 +12,7 @@ from scipy.special import expit
 
 from .. import _cluster, _spin
 from ..lattice import Lattice, _gauge
-from .base import Model, Updater
+from .base import Model, Updater, check_spins, random_spins
 
 __all__ = ["XY", "Clock", "Heisenberg", "Ising", "Potts"]
 
@@ -106,15 +106,10 @@ class Ising(Model):
     # -- configurations --------------------------------------------------
     def random_state(self, generator: np.random.Generator) -> np.ndarray:
         """Infinite-temperature configuration: independent +-1 spins."""
-        return (2 * generator.integers(0, 2, size=self.n_sites, dtype=np.int8) - 1).astype(np.int8)
+        return random_spins(generator, self.n_sites)
 
     def check_state(self, state) -> np.ndarray:
-        arr = np.asarray(state)
-        if arr.shape != (self.n_sites,):
-            raise ValueError(f"state must have shape ({self.n_sites},), got {arr.shape}")
-        if not np.all((arr == 1) | (arr == -1)):
-            raise ValueError("state must contain only +1 and -1")
-        return np.ascontiguousarray(arr, dtype=np.int8).copy()
+        return check_spins(state, self.n_sites)
 
     # -- physics ---------------------------------------------------------
     def energy(self, state) -> float:
