@@ -283,7 +283,7 @@ cdef inline void _discrete_site(signed char* s, Py_ssize_t i, const int32_t* ind
                                 const double* erow, double beta, int method, double* w,
                                 uint64_t* st) noexcept nogil:
     cdef Py_ssize_t k
-    cdef int a, b, old = s[i], new
+    cdef int a, b, old = s[i], new, accept
     cdef double total, xmax, num, den
     if method == HEATBATH:
         if uniform:
@@ -322,8 +322,10 @@ cdef inline void _discrete_site(signed char* s, Py_ssize_t i, const int32_t* ind
             num *= EJ[b * q + new]
             den *= EJ[b * q + old]
         if den > 1e-250:
-            if num >= den or next_double(st) * den < num:
-                s[i] = <signed char>new
+            # accept with min(1, num / den); u < 1 makes num >= den certain.
+            # Branch-free: the outcome is unpredictable near T_c
+            accept = next_double(st) * den < num
+            s[i] = <signed char>(old + accept * (new - old))
             return
     num = hrow[new]
     den = hrow[old]
