@@ -260,6 +260,15 @@ def _jackknife_error(reps):
     return np.sqrt((B - 1) / B * np.sum((reps - reps.mean(axis=0)) ** 2, axis=0))
 
 
+def _curve(betas, value, reps, scalar):
+    """Curve(T, value, jackknife error from the leave-one-block-out replicas);
+    plain floats when a single temperature was asked for."""
+    err = _jackknife_error(reps)
+    if scalar:
+        return Curve(float(1.0 / betas[0]), float(value[0]), float(err[0]))
+    return Curve(1.0 / betas, value, err)
+
+
 def _kish_interval(E, beta0, trust):
     """(T_low, T_high) around 1/beta0 where the Kish fraction of one run is >= exp(-trust^2)."""
     E = np.asarray(E, dtype=float)
@@ -429,10 +438,7 @@ class _Reweighter:
         if warn:
             self._warn_range(betas)
         value, reps = self._replicas(f, names, betas)
-        err = _jackknife_error(reps)
-        if scalar:
-            return Curve(float(1.0 / betas[0]), float(value[0]), float(err[0]))
-        return Curve(1.0 / betas, value, err)
+        return _curve(betas, value, reps, scalar)
 
     # -- named quantities -------------------------------------------------------
     def _spec(self, quantity):
@@ -732,10 +738,7 @@ class SingleHistogram(_Reweighter):
         shift = (betas - self._beta0) * self._Emin
         value = -(logz - math.log(n)) + shift
         reps = -(logz_r - math.log(n - L)) + shift
-        err = _jackknife_error(reps)
-        if scalar:
-            return Curve(float(1 / betas[0]), float(value[0]), float(err[0]))
-        return Curve(1 / betas, value, err)
+        return _curve(betas, value, reps, scalar)
 
     def __repr__(self):
         if not self._computed:
@@ -1080,10 +1083,7 @@ class MultiHistogram(_Reweighter):
         shift = (betas - self._betas_k[0]) * self._Emin
         value = -logz + shift
         reps = -logz_r + shift[None, :]
-        err = _jackknife_error(reps)
-        if scalar:
-            return Curve(float(1 / betas[0]), float(value[0]), float(err[0]))
-        return Curve(1 / betas, value, err)
+        return _curve(betas, value, reps, scalar)
 
     def __repr__(self):
         if not self._computed:
