@@ -409,7 +409,8 @@ def potts_swendsen_wang_run(signed char[::1] s, Py_ssize_t q, const int32_t[::1]
 # j with probability 1 - exp(min(0, -2 beta J_ij (s_i . r)(s_j . r))) (s_i
 # before reflection); joined sites are reflected at once (J_ij >= 0: a
 # reflected site has the opposite projection and is never offered again).
-# The accept test avoids most exponentials: 1 - exp(-x) lies in [x - x^2/2, x].
+# The accept test avoids most exponentials: a table of 1 - exp(-x) on a fine
+# grid brackets the probability, and the join itself is branch-free.
 # ---------------------------------------------------------------------------
 
 cdef inline void _random_unit(const Py_ssize_t d, double* r, uint64_t* st) noexcept nogil:
@@ -429,11 +430,12 @@ cdef inline void _random_unit(const Py_ssize_t d, double* r, uint64_t* st) noexc
 
 
 cdef inline Py_ssize_t _on_cluster(double* s, Py_ssize_t n, const Tables* t, double beta,
-                                   const Py_ssize_t d, int32_t* queue,
-                                   uint64_t* st) noexcept nogil:
+                                   const Py_ssize_t d, const double* tab, Py_ssize_t n_tab,
+                                   double inv_h, int32_t* queue, uint64_t* st) noexcept nogil:
     cdef double r[3]
-    cdef Py_ssize_t seed = next_index(st, n), head = 0, tail = 1, k, i, j, c
-    cdef double pi, pj, x, u
+    cdef Py_ssize_t seed = next_index(st, n), head = 0, tail = 1, k, i, j, c, idx
+    cdef double pi, pj, x, u, f
+    cdef int join
     _random_unit(d, r, st)
     pi = 0.0
     for c in range(d):
@@ -453,38 +455,54 @@ cdef inline Py_ssize_t _on_cluster(double* s, Py_ssize_t n, const Tables* t, dou
             for c in range(d):
                 pj += s[j * d + c] * r[c]
             x = 2.0 * beta * t.weights[k] * pi * pj
-            if x <= 0.0:
-                continue
+            if x < 0.0:
+                x = 0.0
+            # join iff u < f(x) = 1 - exp(-x); f is increasing, so the table
+            # values at the ends of x's cell bound it: only a draw between them
+            # (probability <= one cell of f) needs the exponential
+            idx = <Py_ssize_t>(x * inv_h)
+            if idx > n_tab - 2:
+                idx = n_tab - 2
             u = next_double(st)
-            if u >= x or (u >= x - 0.5 * x * x and u >= -expm1(-x)):
-                continue
+            join = u < tab[idx]
+            if (1 - join) & (u < tab[idx + 1]):      # bitwise: one rarely-taken branch
+                join = u < -expm1(-x)
+            f = 2.0 * pj * join
             for c in range(d):
-                s[j * d + c] -= 2.0 * pj * r[c]
+                s[j * d + c] -= f * r[c]
             queue[tail] = <int32_t>j
-            tail += 1
+            tail += join
     return tail
 
 
-def on_wolff_run(double[:, ::1] s, double beta, object obs, int32_t[::1] queue,
-                 uint64_t[::1] rng_state, Py_ssize_t n_measure, Py_ssize_t every,
-                 Py_ssize_t clusters_per_sweep, double[:, ::1] out):
-    """Wolff sweeps of an O(n) model (n = 2, 3); returns (sites reflected, clusters)."""
+def on_wolff_run(double[:, ::1] s, double beta, object obs, const double[::1] tab,
+                 double inv_h, int32_t[::1] queue, uint64_t[::1] rng_state,
+                 Py_ssize_t n_measure, Py_ssize_t every, Py_ssize_t clusters_per_sweep,
+                 double[:, ::1] out):
+    """Wolff sweeps of an O(n) model (n = 2, 3); returns (sites reflected, clusters).
+    tab[k] = 1 - exp(-k / inv_h) on a grid covering [0, 2 beta max J] (at
+    least two entries; x beyond the grid uses the last cell); `queue` has
+    N + 1 entries (the growth loop writes one past the last member)."""
     cdef uint64_t st[4]
     st[0], st[1], st[2], st[3] = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
     cdef Tables t = tables_from(obs)
-    cdef Py_ssize_t m, sweep, c, n = s.shape[0], d = s.shape[1]
+    cdef Py_ssize_t m, sweep, c, n = s.shape[0], d = s.shape[1], n_tab = tab.shape[0]
     cdef Py_ssize_t blocks = n_measure if n_measure > 0 else 1
     cdef long long flipped = 0, clusters = 0
     if d != 2 and d != 3:
         raise ValueError("O(n) kernels support n = 2 and 3")
+    if n_tab < 2 or queue.shape[0] < n + 1:
+        raise ValueError("tab needs >= 2 entries and queue N + 1")
     with nogil:
         for m in range(blocks):
             for sweep in range(every):
                 for c in range(clusters_per_sweep):
                     if d == 2:
-                        flipped += _on_cluster(&s[0, 0], n, &t, beta, 2, &queue[0], st)
+                        flipped += _on_cluster(&s[0, 0], n, &t, beta, 2, &tab[0], n_tab,
+                                               inv_h, &queue[0], st)
                     else:
-                        flipped += _on_cluster(&s[0, 0], n, &t, beta, 3, &queue[0], st)
+                        flipped += _on_cluster(&s[0, 0], n, &t, beta, 3, &tab[0], n_tab,
+                                               inv_h, &queue[0], st)
                 clusters += clusters_per_sweep
             if n_measure > 0:
                 measure_vector(&s[0, 0], &t, beta, &out[m, 0])

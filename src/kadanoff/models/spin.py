@@ -987,11 +987,18 @@ class _ONWolff(_WolffSchedule, _RowUpdater):
     def __init__(self, model, beta, clusters_per_sweep=None):
         _RowUpdater.__init__(self, model, beta)
         self._init_schedule(model.n_sites, clusters_per_sweep)
-        self.queue = np.zeros(model.n_sites, dtype=np.int32)
+        self.queue = np.zeros(model.n_sites + 1, dtype=np.int32)   # +1: branch-free growth
+        # 1 - exp(-x) on a grid over the possible x = 2 beta J_ij p_i p_j in
+        # [0, 2 beta max J]; the kernel brackets the join probability with it
+        cells = 1024
+        x_max = max(2.0 * beta * (float(model.J.max()) if len(model.J) else 0.0), 1e-300)
+        self.inv_h = cells / x_max
+        self.tab = -np.expm1(-np.arange(cells + 2) / self.inv_h)
 
     def _call(self, state, rng_state, n_measure, every, clusters, raw):
-        return _cluster.on_wolff_run(state, self.beta, self.obs, self.queue, rng_state,
-                                     n_measure, every, clusters, raw["X"])
+        return _cluster.on_wolff_run(state, self.beta, self.obs, self.tab, self.inv_h,
+                                     self.queue, rng_state, n_measure, every, clusters,
+                                     raw["X"])
 
 
 class XY(_ONModel):
