@@ -17,7 +17,9 @@ K replicas of ``model`` sit at temperatures T_0 < T_1 < ... < T_{K-1}. One
 A swap exchanges the *configurations* between temperature slots; each slot
 keeps its own updater and kernel random stream, so the chain at each
 temperature is an ordinary Markov chain that is sometimes handed a
-configuration from a neighbour. Replica identities are tracked for the
+configuration from a neighbour. (Internally configurations never move: a
+swap exchanges the replica labels of two slots, and each slot sweeps the
+configuration of the replica it currently holds.) Replica identities are tracked for the
 diagnostics: acceptance per pair, the replica at each temperature (series
 ``replica``), round-trip times (T_0 -> T_{K-1} -> T_0) and the replica flow
 f(T_k) = n_up / (n_up + n_down), the fraction of replicas at T_k that last
@@ -31,6 +33,21 @@ blocked.
 and the model's observables plus ``T``, ``beta`` and ``n_sites`` in meta, so
 the list goes straight into multi-histogram reweighting
 (``kd.analysis.reweighting``).
+
+MPI: with ``comm=`` an mpi4py communicator of P <= K ranks, replica j (its
+configuration) lives on one rank for the whole run, contiguous blocks of the
+initial ladder per rank (``np.array_split``). Every rank builds the same
+generator (the seed must agree; ``rng=None`` takes rank 0's entropy), so all
+ranks create the same initial configurations and kernel streams and draw the
+same swap uniforms: at an exchange step the ranks allgather the energies of
+the replicas they hold (K floats in all) and then make identical swap
+decisions. A temperature slot's mutable state -- its xoshiro kernel state and
+the plain-data attributes of its updater (adaptive step or cluster count,
+counters) -- is sent to the rank that now holds the slot's replica, only when
+that rank changed; configurations are never sent. Hence the run is
+bit-identical to the single-process run with the same seed, for any number
+of ranks. ``run`` returns the full list of Results on *every* rank
+(measurements allgathered at the end).
 """
 from __future__ import annotations
 
@@ -101,6 +118,10 @@ class ParallelTempering:
         Same seed, same results (bit-identical).
     sweeps_per_exchange : int
         Sweeps at every temperature between swap attempts.
+    comm : None or mpi4py communicator
+        Spread the replicas over the ranks of ``comm`` (see the module
+        docstring); every rank must make the same calls. Results are
+        bit-identical to ``comm=None`` and returned on every rank.
     **options
         Algorithm options, as for ``Simulation``.
 
@@ -115,7 +136,7 @@ class ParallelTempering:
     """
 
     def __init__(self, model, T=None, *, beta=None, algorithm=None, rng=None,
-                 sweeps_per_exchange=1, **options):
+                 sweeps_per_exchange=1, comm=None, **options):
         if not hasattr(model, "updater") or not hasattr(model, "energy"):
             raise TypeError("model must be a kadanoff model with an energy() method, got "
                             f"{type(model).__name__}")
@@ -125,9 +146,23 @@ class ParallelTempering:
         self.options = dict(options)
         self.sweeps_per_exchange = _check_count("sweeps_per_exchange", sweeps_per_exchange, 1)
         betas = self._ladder(T, beta)
-        self._generator, self.seed = _random.make_generator(rng)
         K = len(betas)
-        self._states = [model.random_state(self._generator) for _ in range(K)]
+        self.comm, self.rank, self.size = _check_comm(comm, K)
+        if self.comm is not None and rng is None:
+            rng = self.comm.bcast(np.random.SeedSequence() if self.rank == 0 else None, root=0)
+        self._generator, self.seed = _random.make_generator(rng)
+        if self.comm is not None:
+            state = self.comm.allgather(_random._plain(self._generator.bit_generator.state))
+            if any(st != state[0] for st in state):
+                raise ValueError("rng must give the same random stream on every rank (same "
+                                 "seed, or rng=None); got different generator states")
+        # configurations by replica id; ranks keep only theirs (None elsewhere)
+        self._replica_rank = np.concatenate([np.full(len(b), r) for r, b in
+                                             enumerate(np.array_split(np.arange(K), self.size))])
+        self._replica_states = [model.random_state(self._generator) for _ in range(K)]
+        for j in range(K):
+            if self._replica_rank[j] != self.rank:
+                self._replica_states[j] = None
         self._rng_states = [_random.kernel_state(self._generator) for _ in range(K)]
         self._set_betas(betas)
         self.slot_replica = np.arange(K)          # replica id at each temperature slot
@@ -171,8 +206,40 @@ class ParallelTempering:
 
     @property
     def states(self) -> list[np.ndarray]:
-        """Configurations by temperature slot (ascending T)."""
-        return list(self._states)
+        """Configurations by temperature slot (ascending T); under MPI, None for
+        the slots whose replica lives on another rank."""
+        return [self._replica_states[j] for j in self.slot_replica]
+
+    def _state(self, k):
+        return self._replica_states[self.slot_replica[k]]
+
+    def _local_slots(self):
+        """Temperature slots whose replica lives on this rank."""
+        return [k for k in range(self.n_replicas)
+                if self._replica_rank[self.slot_replica[k]] == self.rank]
+
+    def _sync_slots(self, old_slot_replica=None):
+        """Send the mutable state of temperature slots (kernel stream, plain-data
+        updater attributes) to the rank that now holds their replica: those
+        whose rank changed since ``old_slot_replica``, or all of them to every
+        rank when it is None."""
+        if self.comm is None:
+            return
+        owner = self._replica_rank[self.slot_replica]
+        if old_slot_replica is None:
+            send = [k for k in range(self.n_replicas) if owner[k] == self.rank]
+        else:
+            old = self._replica_rank[old_slot_replica]
+            send = [k for k in range(self.n_replicas)
+                    if old[k] == self.rank and owner[k] != self.rank]
+        payload = {k: (self._rng_states[k], _portable(self._updaters[k])) for k in send}
+        for r, got in enumerate(self.comm.allgather(payload)):
+            if r == self.rank:
+                continue
+            for k, (rng_state, attrs) in got.items():
+                if old_slot_replica is None or owner[k] == self.rank:
+                    self._rng_states[k][:] = rng_state
+                    vars(self._updaters[k]).update(attrs)
 
     def reset_statistics(self):
         """Zero the swap counters, flow histogram and round-trip list."""
@@ -209,7 +276,12 @@ class ParallelTempering:
 
     # -- the exchange step ---------------------------------------------------
     def _energies(self):
-        return np.array([self.model.energy(s) for s in self._states])
+        """Total energy by temperature slot (allgathered under MPI)."""
+        local = {k: float(self.model.energy(self._state(k))) for k in self._local_slots()}
+        if self.comm is not None:
+            for part in self.comm.allgather(local):
+                local.update(part)
+        return np.array([local[k] for k in range(self.n_replicas)])
 
     def _exchange(self, E):
         b = self.betas
@@ -219,8 +291,6 @@ class ParallelTempering:
             x = (b[k] - b[k + 1]) * (E[k] - E[k + 1])
             if x >= 0 or u[k] < math.exp(x):
                 self.accepts[k] += 1
-                s = self._states
-                s[k], s[k + 1] = s[k + 1], s[k]
                 E[k], E[k + 1] = E[k + 1], E[k]
                 r = self.slot_replica
                 r[k], r[k + 1] = r[k + 1], r[k]
@@ -247,12 +317,19 @@ class ParallelTempering:
         steps = _check_count("steps", steps, 0)
         every = self.sweeps_per_exchange
         for _ in range(steps):
-            for k, upd in enumerate(self._updaters):
+            for k in self._local_slots():
+                upd = self._updaters[k]
                 if self._frozen:
-                    upd.run(self._states[k], self._rng_states[k], 0, every, upd.raw_buffers(0))
+                    upd.run(self._state(k), self._rng_states[k], 0, every, upd.raw_buffers(0))
                 else:
-                    upd.thermalize(self._states[k], self._rng_states[k], every)
-            self._exchange(self._energies())
+                    upd.thermalize(self._state(k), self._rng_states[k], every)
+            self._exchange_and_sync()
+        self._sync_slots()
+
+    def _exchange_and_sync(self):
+        old = self.slot_replica.copy()
+        self._exchange(self._energies())
+        self._sync_slots(old)
 
     def run(self, steps, thermalize=0) -> list[Results]:
         """Thermalise, then ``steps`` measured exchange steps; one Results per
@@ -266,18 +343,29 @@ class ParallelTempering:
         steps = _check_count("steps", steps, 0)
         self.thermalize(_check_count("thermalize", thermalize, 0))
         if not self._frozen:
-            for k, upd in enumerate(self._updaters):
-                upd.freeze(self._states[k], self._rng_states[k])
+            for k in self._local_slots():
+                self._updaters[k].freeze(self._state(k), self._rng_states[k])
             self._frozen = True
         K, every = self.n_replicas, self.sweeps_per_exchange
         raws = [upd.raw_buffers(steps) for upd in self._updaters]
         replica = np.empty((K, steps), dtype=np.int64)
         for t in range(steps):
-            for k, upd in enumerate(self._updaters):
-                upd.run(self._states[k], self._rng_states[k], 1, every,
-                        {name: arr[t:t + 1] for name, arr in raws[k].items()})
+            for k in self._local_slots():
+                self._updaters[k].run(self._state(k), self._rng_states[k], 1, every,
+                                      {name: arr[t:t + 1] for name, arr in raws[k].items()})
             replica[:, t] = self.slot_replica
-            self._exchange(self._energies())
+            self._exchange_and_sync()
+        if self.comm is not None:
+            self._sync_slots()
+            # measurement t of slot k was taken by the rank holding replica[k, t]
+            mine = self._replica_rank[replica] == self.rank
+            parts = self.comm.allgather({k: {name: arr[mine[k]] for name, arr in raws[k].items()}
+                                         for k in range(K)})
+            for r, part in enumerate(parts):
+                theirs = self._replica_rank[replica] == r
+                for k in range(K):
+                    for name, arr in raws[k].items():
+                        arr[theirs[k]] = part[k][name]
         stats = self.stats()
         out = []
         for k in range(K):
@@ -314,6 +402,41 @@ class ParallelTempering:
         return self.temperatures
 
     def __repr__(self):
+        mpi = f" ranks={self.size}" if self.comm is not None else ""
         return (f"<ParallelTempering {type(self.model).__name__} K={self.n_replicas} "
                 f"T=[{self.temperatures[0]:.4g} .. {self.temperatures[-1]:.4g}] "
-                f"algorithm={self.algorithm!r} steps_done={self.steps_done}>")
+                f"algorithm={self.algorithm!r} steps_done={self.steps_done}{mpi}>")
+
+
+def _check_comm(comm, K):
+    """(comm, rank, size) for ``comm=None`` or an mpi4py-like communicator."""
+    if comm is None:
+        return None, 0, 1
+    missing = [name for name in ("Get_rank", "Get_size", "allgather", "bcast")
+               if not callable(getattr(comm, name, None))]
+    if missing:
+        raise ValueError("comm must be None or an mpi4py communicator (e.g. MPI.COMM_WORLD), "
+                         f"got {type(comm).__name__} without {', '.join(missing)}")
+    rank, size = int(comm.Get_rank()), int(comm.Get_size())
+    if size > K:
+        raise ValueError(f"comm has {size} ranks but the ladder only {K} temperatures; "
+                         "use at most one rank per temperature")
+    return comm, rank, size
+
+
+def _plain_data(v) -> bool:
+    if v is None or isinstance(v, (bool, numbers.Number, str)):
+        return not isinstance(v, np.ndarray)
+    if isinstance(v, (list, tuple)):
+        return all(_plain_data(x) for x in v)
+    if isinstance(v, dict):
+        return all(_plain_data(x) for x in v.values())
+    return False
+
+
+def _portable(updater) -> dict:
+    """The updater attributes that travel with a temperature slot between ranks:
+    plain data (adaptive parameters, counters, estimation history). Arrays
+    (tables, lattice data, scratch buffers) depend only on the model, beta and
+    the options, which every rank already has."""
+    return {name: v for name, v in vars(updater).items() if _plain_data(v)}
