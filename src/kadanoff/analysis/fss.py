@@ -476,6 +476,19 @@ def values_at(histograms, quantity, T):
 _PARAMS = ("Tc", "inv_nu", "exponent")
 
 
+
+def _brackets(xs, ys, dys, X, cid):
+    """For each curve p with >= 2 points: the points of the other curves
+    (mask ``ok`` over X) that lie inside p's x range, and the index ``kk`` of
+    p's right neighbour of each: (x_p, y_p, dy_p, ok, kk)."""
+    for p, (xp, yp, dp) in enumerate(zip(xs, ys, dys)):
+        if len(xp) < 2:
+            continue
+        k = np.searchsorted(xp, X)
+        ok = (k > 0) & (k < len(xp)) & (cid != p)
+        if ok.any():
+            yield xp, yp, dp, ok, k[ok]
+
 def _hh_quality(xs, ys, dys, window=None, master="interp"):
     r"""Houdayer-Hartmann quality S and the number of points that entered it.
 
@@ -503,14 +516,7 @@ def _hh_quality(xs, ys, dys, window=None, master="interp"):
     P = len(X)
     if master == "interp":
         W, WY = np.zeros(P), np.zeros(P)
-        for p, (xp, yp, dp) in enumerate(zip(xs, ys, dys)):
-            if len(xp) < 2:
-                continue
-            k = np.searchsorted(xp, X)
-            ok = (k > 0) & (k < len(xp)) & (cid != p)
-            if not ok.any():
-                continue
-            kk = k[ok]
+        for xp, yp, dp, ok, kk in _brackets(xs, ys, dys, X, cid):
             x0, x1 = xp[kk - 1], xp[kk]
             t = (X[ok] - x0) / (x1 - x0)
             Yp = (1 - t) * yp[kk - 1] + t * yp[kk]
@@ -527,14 +533,7 @@ def _hh_quality(xs, ys, dys, window=None, master="interp"):
         return float(np.sum((y - Y) ** 2 / (dy * dy + dY2)) / n), n
     K = np.zeros(P)
     Kx, Kxx, Ky, Kxy = np.zeros(P), np.zeros(P), np.zeros(P), np.zeros(P)
-    for p, (xp, yp, dp) in enumerate(zip(xs, ys, dys)):
-        if len(xp) < 2:
-            continue
-        k = np.searchsorted(xp, X)
-        ok = (k > 0) & (k < len(xp)) & (cid != p)
-        if not ok.any():
-            continue
-        kk = k[ok]
+    for xp, yp, dp, ok, kk in _brackets(xs, ys, dys, X, cid):
         wp = 1.0 / (dp * dp)
         for j in (kk - 1, kk):
             w, xj, yj = wp[j], xp[j], yp[j]

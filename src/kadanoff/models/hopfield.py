@@ -573,8 +573,10 @@ class Hopfield(_Associative):
     The load is alpha = P / N; compare with ``kd.theory.ags``.
     """
 
+    _allow_zero = False       # diluted patterns (entries 0): Multitasking
+
     def __init__(self, patterns, remove_diagonal=False):
-        xi = _patterns(patterns)
+        xi = _patterns(patterns, allow_zero=self._allow_zero)
         self.patterns = xi
         self.remove_diagonal = bool(remove_diagonal)
         N = xi.shape[1]
@@ -610,14 +612,7 @@ class Multitasking(Hopfield):
     non-zero entries).
     """
 
-    def __init__(self, patterns, remove_diagonal=False):
-        xi = _patterns(patterns, allow_zero=True)
-        self.patterns = xi
-        self.remove_diagonal = bool(remove_diagonal)
-        N = xi.shape[1]
-        const = 0.5 * float(np.count_nonzero(xi)) / N if remove_diagonal else 0.0
-        self._setup(xi, _POLY, p=2, A=-0.5 * N, e_const=const,
-                    qscale=np.full(xi.shape[0], 1.0 / N))
+    _allow_zero = True
 
     @property
     def dilution(self) -> float:
