@@ -18,3 +18,15 @@ from .tempering import ParallelTempering
 __all__ = ["__version__", "lattice", "Lattice", "Ising", "Potts", "Clock", "XY", "Heisenberg",
            "Simulation", "ParallelTempering", "run_study", "Results", "Estimate",
            "UnknownObservableError", "analysis", "theory", "io", "study", "tempering", "hopfield", "reaction"]
+
+
+def __getattr__(name):
+    # Imported on first use, which keeps ``import kadanoff`` fast and lets the
+    # dipolar and driven families live in their own modules.
+    if name == "DipolarClock":
+        from .models.dipolar import DipolarClock
+        return DipolarClock
+    if name == "driven":
+        from . import driven
+        return driven
+    raise AttributeError(f"module 'kadanoff' has no attribute {name!r}")
