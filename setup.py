@@ -31,6 +31,10 @@ else:
     if os.environ.get("KADANOFF_NATIVE") == "1":
         extra_compile_args.append("-march=native")
 
+# Developers rebuilding one kernel in place may name it, e.g.
+# KADANOFF_BUILD_ONLY=spin,cluster python setup.py build_ext --inplace
+_only = {name for name in os.environ.get("KADANOFF_BUILD_ONLY", "").split(",") if name}
+
 extensions = [
     Extension(
         f"kadanoff._{pyx.stem}",
@@ -40,6 +44,7 @@ extensions = [
         extra_compile_args=extra_compile_args,
     )
     for pyx in sorted((HERE / "cext").glob("*.pyx"))
+    if not _only or pyx.stem in _only
 ]
 
 setup(
