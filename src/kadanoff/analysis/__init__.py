@@ -8,15 +8,17 @@ fss          binder_crossings, reweighted_crossings, extrapolate_crossings, peak
 exponents    gamma_over_nu, beta_over_nu, inv_nu, dynamic_exponent, peak_shift,
              power_law, fit, helicity_crossing, bkt_extrapolate, weber_minnhagen
 spreading    spreading experiments of absorbing-state processes (see that module)
+entropy      schnakenberg (exact EPR of a rate matrix), generator
 """
-from . import errors, exponents, fss, reweighting, spreading
+from . import entropy, errors, exponents, fss, reweighting, spreading
 from .errors import (AutocorrelationError, AutocorrelationWarning, binning_error,
                      binning_plateau, bootstrap, error_of_mean, jackknife, tau_int,
                      tau_int_analysis)
 from .fss import Collapse
 from .reweighting import MultiHistogram, ReweightingWarning, SingleHistogram, reweight
 
-__all__ = ["errors", "fss", "reweighting", "exponents", "spreading", "tau_int", "tau_int_analysis",
+__all__ = ["entropy", "errors", "fss", "reweighting", "exponents", "spreading", "tau_int",
+           "tau_int_analysis",
            "error_of_mean", "binning_error", "binning_plateau", "jackknife", "bootstrap",
            "AutocorrelationError", "AutocorrelationWarning", "SingleHistogram", "MultiHistogram",
            "ReweightingWarning", "reweight", "Collapse"]
