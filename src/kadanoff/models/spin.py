@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 from scipy.special import expit
 
-from .. import _cluster, _spin
+from .. import _cluster, _multispin, _spin
 from ..lattice import Lattice, _gauge
 from .base import Model, Updater, check_spins, random_spins
 
@@ -139,9 +139,22 @@ class Ising(Model):
     def updater(self, algorithm: str, beta: float, **options) -> Updater:
         algorithm = self.check_algorithm(algorithm)
         if algorithm in ("metropolis", "heatbath"):
-            _check_options(algorithm, options, ("sweep",))
-            return _IsingLocal(self, beta, _METROPOLIS if algorithm == "metropolis" else _HEATBATH,
-                               **options)
+            _check_options(algorithm, options, ("sweep", "kernel"))
+            method = _METROPOLIS if algorithm == "metropolis" else _HEATBATH
+            kernel = options.pop("kernel", "auto")
+            if kernel not in ("auto", "general", "multispin"):
+                raise ValueError("kernel must be 'auto' (multispin where supported), 'general' "
+                                 f"(CSR kernel) or 'multispin' (bit-packed), got {kernel!r}")
+            why_not = _multispin_unsupported(self, options.get("sweep"))
+            if kernel == "multispin" and why_not is not None:
+                raise ValueError(f"kernel='multispin' is not available: {why_not}; use "
+                                 "kernel='auto' or 'general'")
+            if kernel != "general" and why_not is None:
+                return _IsingMultispin(self, beta, method)
+            upd = _IsingLocal(self, beta, method, **options)
+            upd.kernel_note = ("requested" if kernel == "general"
+                               else f"multispin unavailable: {why_not}")
+            return upd
         self._check_cluster(algorithm)
         if algorithm == "wolff":
             _check_options(algorithm, options, ("clusters_per_sweep",))
@@ -235,7 +248,136 @@ class _IsingLocal(_IsingBase):
                               self.model._phase, raw["X"])
 
     def info(self):
-        return {"sweep": self.sweep, "tabulated": self.table.shape[0] == 2}
+        return {"sweep": self.sweep, "tabulated": self.table.shape[0] == 2, "kernel": "general",
+                "kernel_note": getattr(self, "kernel_note", "")}
+
+
+def _multispin_unsupported(model, sweep):
+    """None if the bit-packed kernel (cext/multispin.pyx) can run ``model``,
+    else the reason: it needs a periodic kd.lattice.square (Lx a multiple of
+    64, Ly even) or cubic (Lx a multiple of 64, Ly and Lz even) lattice in
+    the factories' site order, one uniform coupling J, h = 0 and the ordered
+    (checkerboard) sweep."""
+    lat = model.lattice
+    if sweep not in (None, "ordered"):
+        return "it sweeps the two sublattices in order (sweep='ordered')"
+    if lat.name not in ("square", "cubic") or not lat.periodic or lat.shape is None:
+        return "it needs a periodic square or cubic lattice"
+    shape = lat.shape
+    if shape[0] % 64 or any(L % 2 for L in shape[1:]):
+        return (f"it needs Lx a multiple of 64 and even Ly{', Lz' if len(shape) == 3 else ''}, "
+                f"got shape {tuple(shape)}")
+    if np.any(model.h != 0):
+        return "it needs h = 0"
+    if len(model.J) and not np.all(model.J == model.J[0]):
+        return "it needs one uniform coupling J"
+    if lat.common_degree != 2 * len(shape) or not _factory_order(lat):
+        return "the lattice's neighbour table is not the square/cubic factory's"
+    return None
+
+
+def _factory_order(lat) -> bool:
+    """True if lat's CSR table is that of kd.lattice.square / cubic (site x + Lx (y + Ly z))."""
+    cached = getattr(lat, "_kd_factory_order", None)
+    if cached is not None:
+        return cached
+    shape = lat.shape
+    n = lat.n_sites
+    sites = np.arange(n)
+    coord = np.stack(np.unravel_index(sites, shape, order="F"), axis=1)
+    strides = np.cumprod([1] + list(shape[:-1]))
+    nbrs = []
+    for axis in range(len(shape)):
+        for step in (1, -1):
+            c = coord.copy()
+            c[:, axis] = (c[:, axis] + step) % shape[axis]
+            nbrs.append(c @ strides)
+    expected = np.sort(np.stack(nbrs, axis=1), axis=1)
+    got = np.sort(np.asarray(lat.indices).reshape(n, -1), axis=1)
+    ok = bool(lat.n_sites == int(np.prod(shape)) and np.array_equal(expected, got))
+    try:
+        lat._kd_factory_order = ok
+    except AttributeError:      # pragma: no cover - defensive
+        pass
+    return ok
+
+
+class _IsingMultispin(_IsingBase):
+    """Metropolis or heat bath with 64 spins per word (cext/multispin.pyx).
+
+    The same checkerboard Markov chain as the general kernel: each lane gets
+    its own Bernoulli draw at the flip probability rounded down to 2^-32
+    (32-bit thresholds, as in the general table path). The int8 state is
+    packed at the start of every run call and unpacked at its end, so
+    ``sim.state`` is always the current configuration.
+    """
+
+    def __init__(self, model, beta, method):
+        super().__init__(model, beta)
+        self.method = method
+        self.sweep = "ordered"
+        shape = tuple(model.lattice.shape)
+        self.W = shape[0] // 64
+        self.Ly = shape[1]
+        self.Lz = shape[2] if len(shape) == 3 else 1
+        self.z = 2 * len(shape)
+        J = float(model.J[0]) if len(model.J) else 0.0
+        self.J = J
+        self._rule(J, beta, method)
+        self.words = np.zeros(self.W * self.Ly * self.Lz, dtype=np.uint64)
+        self.n_axes = model._n_axes
+        L = shape[0]
+        if self.n_axes:
+            arg = 2 * np.pi * np.arange(L) / L
+            self.cs, self.sn = np.cos(arg), np.sin(arg)
+            K = int(self.Ly * self.Lz).bit_length()
+            self.cnt = np.zeros(self.W * K, dtype=np.uint64)
+            self.sums = np.zeros(3 * L, dtype=np.int64)
+        else:
+            self.cs = self.sn = np.zeros(0)
+            self.cnt = np.zeros(0, dtype=np.uint64)
+            self.sums = np.zeros(0, dtype=np.int64)
+
+    def _rule(self, J, beta, method):
+        """Classes of the disagreement count d = 0..z: p_d = p(dE = 2 J (z - 2 d))."""
+        z = self.z
+        d = np.arange(z + 1)
+        with np.errstate(over="ignore"):
+            bde = 2.0 * beta * J * (z - 2 * d)
+            p = np.exp(np.minimum(0.0, -bde)) if method == _METROPOLIS else expit(-bde)
+        t = threshold(p, 32)
+        cls_of = np.full(7, -1, dtype=np.int64)
+        always = np.zeros(7, dtype=np.int64)
+        inv = np.zeros(7, dtype=np.int64)
+        thresholds = np.zeros(4, dtype=np.uint64)
+        n_cls = 0
+        for k in range(z + 1):
+            if t[k] >= 2**32:
+                always[k] = 1
+            elif t[k] == 0:
+                continue
+            elif method == _HEATBATH and 2 * k > z and cls_of[z - k] >= 0 \
+                    and t[k] + t[z - k] in (2**32 - 1, 2**32):
+                # p_{z-d} = 1 - p_d: flip when U >= t_{z-d}, P = 1 - t_{z-d} / 2^32
+                cls_of[k] = cls_of[z - k]
+                inv[k] = 1
+            else:
+                cls_of[k] = n_cls
+                thresholds[n_cls] = t[k]
+                n_cls += 1
+        assert n_cls <= 4
+        self.cls_of, self.always, self.inv, self.thresholds = cls_of, always, inv, thresholds
+
+    def run(self, state, rng_state, n_measure, every, raw):
+        _multispin.pack(state, self.words, self.W)
+        _multispin.multispin_run(self.words, self.W, self.Ly, self.Lz, self.cls_of, self.always,
+                                 self.inv, self.thresholds, self.J, rng_state, n_measure, every,
+                                 self.n_axes, self.cs, self.sn, self.cnt, self.sums, raw["X"])
+        _multispin.unpack(self.words, state, self.W)
+
+    def info(self):
+        return {"sweep": "ordered", "tabulated": True, "kernel": "multispin",
+                "kernel_note": f"64 spins per word, {self.W} words per row, 32-bit thresholds"}
 
 
 def threshold(p, bits) -> np.ndarray:

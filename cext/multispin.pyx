@@ -1,0 +1,440 @@
+# Multispin-coded (bit-packed) Ising kernels for periodic square and cubic
+# lattices: 64 spins in one machine word, updated together.
+#
+# Hamiltonian and conventions are those of the general kernel (cext/spin.pyx):
+#   H = -J sum_<ij> s_i s_j,  s_i = +-1, uniform J, no field;
+#   a spin flips with p(dE), dE = 2 J s_i sum_j s_j,
+#   metropolis: p = min(1, exp(-beta dE)),  heatbath: p = 1 / (1 + exp(beta dE)).
+#
+# Layout.  An Lx x Ly (x Lz) lattice with Lx = 64 W is stored as Ly Lz rows
+# of W words; bit b of word j of row r = y + Ly z holds the site
+#   x = j + b W,  i.e. site index x + Lx r  (kd.lattice.square / cubic order),
+# with bit 1 for s = -1.  The x neighbours of word j are words j -+ 1 of the
+# same row, except at the row ends, where they are the last / first word
+# rotated by one lane; the y (z) neighbours are word j of the rows y -+ 1
+# (z -+ 1), periodic.  The sublattice (colour) of a site is (x + y + z) mod 2:
+# if W is even all 64 lanes of a word share one colour and a colour sweep
+# visits every other word; if W is odd (Lx = 64, 192, ...) colours alternate
+# between lanes and a colour sweep updates the even or odd lanes of every
+# word (half the work per word, still exact).
+#
+# One sweep updates colour 0, then colour 1: no lane of a colour is the
+# neighbour of another lane of the same colour, so the 64 (or 32) updates of a
+# word are the same as doing them one after another, and a sweep is exactly
+# the checkerboard sweep of the general kernel (in a different visiting
+# order within a colour, which does not matter: those updates commute).
+#
+# Per word: the number d of neighbours that disagree with each lane (0..z) is
+# computed with bit-sliced adders (three bit-planes n0, n1, n2); the flip
+# probability depends on d only, p_d = p(2 J (z - 2 d)).  Each lane gets an
+# independent Bernoulli(p_d) draw from its own 32-bit uniform number U_b,
+# compared with the 32-bit threshold t_d = floor(p_d 2^32) bit-sliced from the
+# most significant bit: bit k of every lane's U comes from one 64-bit random
+# word, a lane is decided at the first bit where U and t differ (accept when
+# U has 0 and t has 1), and further random words are drawn only while some
+# lane is undecided (on average about log2(64) + 1.3 words for 64 lanes).
+# Lanes still tied after 32 bits have U = t and are rejected, so
+# P(accept) = t_d / 2^32 exactly, the same 32-bit resolution as the general
+# kernel's table path.  Classes with p_d = 1 flip without drawing; heat bath
+# uses p_{z-d} = 1 - p_d: lanes of class z - d flip when U >= t_d.  The
+# lanes' uniforms are made of disjoint bits of the random words, so the 64
+# decisions are independent -- not one shared number (which would correlate
+# the lanes and break the Boltzmann distribution).
+#
+# Random words come from the caller's xoshiro256** state (cext/rng.pxd),
+# consumed in a fixed order: the same seed gives the same bits, however the
+# sweeps are split between calls.
+#
+# Measurements (per block of `every` sweeps), the row of the general kernel
+# (cext/ising_common.pxd): H = -J (n_bonds - 2 n_disagreeing bonds) with
+# popcounts, M = N - 2 (number of set bits), and
+# sum_t |sum_i s_i exp(2 pi i n_{i,t} / L)|^2 over the axes (when all sides
+# are equal) from the column, row and layer sums of the spins.
+from libc.stdint cimport uint64_t, int64_t
+
+from rng cimport next_u64
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define KD_POPCOUNT64(x) __builtin_popcountll(x)
+    #else
+    static inline int KD_POPCOUNT64(unsigned long long x) {
+        x = x - ((x >> 1) & 0x5555555555555555ULL);
+        x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+        x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+        return (int)((x * 0x0101010101010101ULL) >> 56);
+    }
+    #endif
+    """
+    int KD_POPCOUNT64(uint64_t x) noexcept nogil
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    /* Four interleaved xoshiro256** streams (state in structure-of-arrays
+       order: s[4 * w + l] is word w of stream l), n outputs (a multiple of 4)
+       written as out[4 i + l].  Independent streams let the compiler
+       vectorise; on x86-64 GCC an AVX2 clone is picked at load time when the
+       CPU has it (same bits either way). */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    #define KD_CLONES __attribute__((target_clones("avx2", "default")))
+    #else
+    #define KD_CLONES
+    #endif
+    KD_CLONES
+    static void kd_xoshiro4_fill(uint64_t *restrict s,
+                                 uint64_t *restrict out, long n) {
+        uint64_t a[4], b[4], c[4], d[4];
+        int l;
+        long i;
+        for (l = 0; l < 4; l++) { a[l] = s[l]; b[l] = s[4 + l]; c[l] = s[8 + l]; d[l] = s[12 + l]; }
+        for (i = 0; i < n; i += 4) {
+            for (l = 0; l < 4; l++) {
+                uint64_t x = b[l] * 5;
+                uint64_t r = ((x << 7) | (x >> 57)) * 9;
+                uint64_t t = b[l] << 17;
+                out[i + l] = r;
+                c[l] ^= a[l];
+                d[l] ^= b[l];
+                b[l] ^= c[l];
+                a[l] ^= d[l];
+                c[l] ^= t;
+                d[l] = (d[l] << 45) | (d[l] >> 19);
+            }
+        }
+        for (l = 0; l < 4; l++) { s[l] = a[l]; s[4 + l] = b[l]; s[8 + l] = c[l]; s[12 + l] = d[l]; }
+    }
+    """
+    void kd_xoshiro4_fill(uint64_t* s, uint64_t* out, long n) noexcept nogil
+
+cdef enum:
+    MAXZ = 6          # cubic lattice
+    NCLS = 4          # random probability classes (heat bath, cubic: d = 0/6, 1/5, 2/4, 3)
+    TBITS = 32        # threshold precision in bits
+
+cdef uint64_t EVEN_LANES = 0x5555555555555555ULL
+cdef uint64_t ODD_LANES = 0xAAAAAAAAAAAAAAAAULL
+
+
+cdef struct Rule:
+    int z
+    int cls_of[MAXZ + 1]        # random class of count d, or -1 (never / always)
+    int always[MAXZ + 1]        # 1: lanes with count d always flip
+    int inv[MAXZ + 1]           # 1: flip when U >= t (heat bath, d > z / 2)
+    uint64_t planes[NCLS][TBITS]   # all-ones iff bit (31 - k) of threshold c is set
+    uint64_t cls_m[NCLS][MAXZ + 1]  # all-ones iff count d is in random class c
+    uint64_t always_m[MAXZ + 1]
+    uint64_t inv_m[MAXZ + 1]
+    int ncls
+
+
+cdef enum:
+    BLOCK = 256       # random words generated at a time
+    FIXED = 8         # threshold bits compared without a data-dependent branch
+
+
+cdef struct Source:
+    uint64_t s[16]            # four xoshiro256** streams, seeded each sweep
+    uint64_t buf[BLOCK]
+    Py_ssize_t pos
+
+
+cdef inline void _seed_source(Source* src, uint64_t* st) noexcept nogil:
+    """Fresh sub-stream states for one sweep: 16 words of the caller's stream
+    (a zero state is impossible in practice: 2^-256)."""
+    cdef int i
+    for i in range(16):
+        src.s[i] = next_u64(st)
+    src.pos = BLOCK
+
+
+cdef inline uint64_t _draw(Source* src) noexcept nogil:
+    if src.pos == BLOCK:
+        kd_xoshiro4_fill(src.s, src.buf, BLOCK)
+        src.pos = 0
+    src.pos += 1
+    return src.buf[src.pos - 1]
+
+
+cdef inline uint64_t _rotl1(uint64_t x) noexcept nogil:
+    return (x << 1) | (x >> 63)
+
+
+cdef inline uint64_t _rotr1(uint64_t x) noexcept nogil:
+    return (x >> 1) | (x << 63)
+
+
+cdef inline uint64_t _flips(uint64_t n0, uint64_t n1, uint64_t n2, const Rule* R,
+                            Source* st, const int ncls) noexcept nogil:
+    """Lanes that flip, given the bit-planes (n0, n1, n2) of the disagreement
+    count; ncls (a literal at the call site) random classes are in use."""
+    cdef uint64_t eq, always = 0, inv = 0, und, rnd, acc = 0, r, t
+    cdef uint64_t c0 = 0, c1 = 0, c2 = 0, c3 = 0
+    cdef int d, c, k
+    for d in range(R.z + 1):
+        eq = ((n0 if d & 1 else ~n0) & (n1 if d & 2 else ~n1) & (n2 if d & 4 else ~n2))
+        always |= eq & R.always_m[d]
+        inv |= eq & R.inv_m[d]
+        c0 |= eq & R.cls_m[0][d]
+        if ncls > 1:
+            c1 |= eq & R.cls_m[1][d]
+        if ncls > 2:
+            c2 |= eq & R.cls_m[2][d]
+        if ncls > 3:
+            c3 |= eq & R.cls_m[3][d]
+    rnd = c0 | c1 | c2 | c3
+    und = rnd
+    # The first FIXED levels unconditionally (no unpredictable branch; some
+    # lane of ~50 is nearly always still undecided there), then lazily.
+    if st.pos > BLOCK - FIXED:
+        kd_xoshiro4_fill(st.s, st.buf, BLOCK)
+        st.pos = 0
+    for k in range(FIXED):
+        r = st.buf[st.pos + k]
+        t = c0 & R.planes[0][k]
+        if ncls > 1:
+            t |= c1 & R.planes[1][k]
+        if ncls > 2:
+            t |= c2 & R.planes[2][k]
+        if ncls > 3:
+            t |= c3 & R.planes[3][k]
+        acc |= und & t & ~r            # first differing bit: U has 0, t has 1
+        und &= ~(r ^ t)
+    st.pos += FIXED
+    k = FIXED
+    while und != 0 and k < TBITS:
+        r = _draw(st)
+        t = c0 & R.planes[0][k]
+        if ncls > 1:
+            t |= c1 & R.planes[1][k]
+        if ncls > 2:
+            t |= c2 & R.planes[2][k]
+        if ncls > 3:
+            t |= c3 & R.planes[3][k]
+        acc |= und & t & ~r
+        und &= ~(r ^ t)
+        k += 1
+    return ((acc ^ inv) & rnd) | always
+
+
+cdef inline void _word(uint64_t* row, Py_ssize_t j, Py_ssize_t W, const uint64_t* up,
+                       const uint64_t* dn, const uint64_t* fr, const uint64_t* bk,
+                       uint64_t mask, const Rule* R, Source* st, const int ncls) noexcept nogil:
+    cdef uint64_t s = row[j], left, right, a, b, c, d, e, f, s1, c1, s2, c2, k
+    cdef uint64_t n0, n1, n2
+    left = row[j - 1] if j > 0 else _rotl1(row[W - 1])
+    right = row[j + 1] if j < W - 1 else _rotr1(row[0])
+    a = s ^ left
+    b = s ^ right
+    c = s ^ up[j]
+    d = s ^ dn[j]
+    if fr == NULL:
+        s1 = a ^ b
+        c1 = a & b
+        s2 = c ^ d
+        c2 = c & d
+        n0 = s1 ^ s2
+        k = s1 & s2
+        n1 = c1 ^ c2 ^ k
+        n2 = (c1 & c2) | (k & (c1 ^ c2))
+    else:
+        e = s ^ fr[j]
+        f = s ^ bk[j]
+        s1 = a ^ b ^ c
+        c1 = (a & b) | (c & (a ^ b))
+        s2 = d ^ e ^ f
+        c2 = (d & e) | (f & (d ^ e))
+        n0 = s1 ^ s2
+        k = s1 & s2
+        n1 = c1 ^ c2 ^ k
+        n2 = (c1 & c2) | (k & (c1 ^ c2))
+    row[j] = s ^ (_flips(n0, n1, n2, R, st, ncls) & mask)
+
+
+cdef inline void _sweep(uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz, bint cubic,
+                        const Rule* R, Source* st) noexcept nogil:
+    cdef Py_ssize_t colour, y, z, j, par
+    cdef uint64_t* row
+    cdef const uint64_t* up
+    cdef const uint64_t* dn
+    cdef const uint64_t* fr = NULL
+    cdef const uint64_t* bk = NULL
+    cdef uint64_t mask
+    for colour in range(2):
+        for z in range(Lz):
+            for y in range(Ly):
+                row = w + (z * Ly + y) * W
+                up = w + (z * Ly + (y + 1) % Ly) * W
+                dn = w + (z * Ly + (y + Ly - 1) % Ly) * W
+                if cubic:
+                    fr = w + (((z + 1) % Lz) * Ly + y) * W
+                    bk = w + (((z + Lz - 1) % Lz) * Ly + y) * W
+                par = (colour + y + z) & 1
+                if W % 2 == 0:
+                    # word j holds colour (j + y + z) mod 2 in all lanes
+                    j = par
+                    while j < W:
+                        if R.ncls <= 1:
+                            _word(row, j, W, up, dn, fr, bk, <uint64_t>(-1), R, st, 1)
+                        elif R.ncls == 2:
+                            _word(row, j, W, up, dn, fr, bk, <uint64_t>(-1), R, st, 2)
+                        elif R.ncls == 3:
+                            _word(row, j, W, up, dn, fr, bk, <uint64_t>(-1), R, st, 3)
+                        else:
+                            _word(row, j, W, up, dn, fr, bk, <uint64_t>(-1), R, st, 4)
+                        j += 2
+                else:
+                    # lane b of word j has colour (j + b + y + z) mod 2
+                    for j in range(W):
+                        mask = EVEN_LANES if (par + j) & 1 == 0 else ODD_LANES
+                        _word(row, j, W, up, dn, fr, bk, mask, R, st, 4)
+
+
+cdef inline void _measure(const uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz,
+                          bint cubic, double J, Py_ssize_t n_axes, const double* cs,
+                          const double* sn, uint64_t* cnt, Py_ssize_t K, int64_t* sums,
+                          double* out) noexcept nogil:
+    """out[0] = H, out[1] = M, out[2] = sum_t |M(k_t)|^2 (see the header)."""
+    cdef Py_ssize_t Lx = 64 * W, nrows = Ly * Lz, n = Lx * nrows
+    cdef Py_ssize_t r, y, z, j, b, l, x, i, t, Lt
+    cdef const uint64_t* row
+    cdef const uint64_t* up
+    cdef const uint64_t* fr
+    cdef uint64_t s, right, carry, tmp
+    cdef int64_t ones = 0, dis = 0, rowones, count
+    cdef double re, im, sk = 0.0
+    cdef int64_t* sx = sums
+    cdef int64_t* sy = sums + Lx
+    cdef int64_t* sz = sums + 2 * Lx
+    if n_axes > 0:
+        for i in range(W * K):
+            cnt[i] = 0
+        for i in range(3 * Lx):
+            sums[i] = 0
+    for z in range(Lz):
+        for y in range(Ly):
+            r = z * Ly + y
+            row = w + r * W
+            up = w + (z * Ly + (y + 1) % Ly) * W
+            fr = w + (((z + 1) % Lz) * Ly + y) * W
+            rowones = 0
+            for j in range(W):
+                s = row[j]
+                right = row[j + 1] if j < W - 1 else _rotr1(row[0])
+                rowones += KD_POPCOUNT64(s)
+                dis += KD_POPCOUNT64(s ^ right) + KD_POPCOUNT64(s ^ up[j])
+                if cubic:
+                    dis += KD_POPCOUNT64(s ^ fr[j])
+                if n_axes > 0:
+                    # bit-sliced column counters: cnt[j K + l] holds bit l of each lane's count
+                    carry = s
+                    l = 0
+                    while carry != 0 and l < K:
+                        tmp = cnt[j * K + l] & carry
+                        cnt[j * K + l] ^= carry
+                        carry = tmp
+                        l += 1
+            ones += rowones
+            if n_axes > 0:
+                sy[y] += Lx - 2 * rowones
+                sz[z] += Lx - 2 * rowones
+    out[0] = -J * (<double>((2 + cubic) * n) - 2.0 * dis)
+    out[1] = <double>(n - 2 * ones)
+    if n_axes > 0:
+        for j in range(W):
+            for b in range(64):
+                count = 0
+                for l in range(K):
+                    count |= <int64_t>((cnt[j * K + l] >> b) & 1) << l
+                sx[j + b * W] = nrows - 2 * count
+        for t in range(n_axes):
+            Lt = Lx if t == 0 else (Ly if t == 1 else Lz)
+            re = 0.0
+            im = 0.0
+            for x in range(Lt):
+                re += sums[t * Lx + x] * cs[x]
+                im += sums[t * Lx + x] * sn[x]
+            sk += re * re + im * im
+    out[2] = sk
+
+
+def pack(const signed char[::1] s, uint64_t[::1] words, Py_ssize_t W):
+    """words[r W + j] bit b = [s[x + 64 W r] == -1] with x = j + b W."""
+    cdef Py_ssize_t Lx = 64 * W, nrows = words.shape[0] // W, r, j, b
+    cdef uint64_t v
+    with nogil:
+        for r in range(nrows):
+            for j in range(W):
+                v = 0
+                for b in range(64):
+                    v |= (<uint64_t>(s[r * Lx + j + b * W] < 0)) << b
+                words[r * W + j] = v
+
+
+def unpack(const uint64_t[::1] words, signed char[::1] s, Py_ssize_t W):
+    """Inverse of pack: s = 1 - 2 bit."""
+    cdef Py_ssize_t Lx = 64 * W, nrows = words.shape[0] // W, r, j, b
+    cdef uint64_t v
+    with nogil:
+        for r in range(nrows):
+            for j in range(W):
+                v = words[r * W + j]
+                for b in range(64):
+                    s[r * Lx + j + b * W] = <signed char>(1 - 2 * <int>((v >> b) & 1))
+
+
+def multispin_run(uint64_t[::1] words, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz,
+                  const int64_t[::1] cls_of, const int64_t[::1] always, const int64_t[::1] inv,
+                  const uint64_t[::1] thresholds, double J, uint64_t[::1] rng_state,
+                  Py_ssize_t n_measure, Py_ssize_t every, Py_ssize_t n_axes,
+                  const double[::1] cs, const double[::1] sn, uint64_t[::1] cnt,
+                  int64_t[::1] sums, double[:, ::1] out):
+    """Run n_measure * every sweeps of the packed lattice `words` (layout in
+    the module header; Lz = 1: square, Lz > 1: cubic); after each block of
+    `every` sweeps store (H, M, sum_t |M(k_t)|^2) in out[m].  n_measure = 0
+    runs `every` sweeps without measuring.
+
+    Count d = 0..z of disagreeing neighbours -> cls_of[d] (random class
+    0..3 or -1), always[d] (flip without drawing), inv[d] (flip when
+    U >= t); thresholds[c] = floor(p 2^32) < 2^32 of class c.  cs, sn: cos and
+    sin of 2 pi x / L (x < L, all sides L) when n_axes > 0; cnt (W K words,
+    2^K > Ly Lz) and sums (3 Lx) are scratch for the Fourier sums.
+    """
+    cdef Rule R
+    cdef Source src
+    cdef Py_ssize_t d, c, k, m, t
+    cdef bint cubic = Lz > 1
+    cdef uint64_t st[4]
+    cdef Py_ssize_t blocks = n_measure if n_measure > 0 else 1
+    cdef Py_ssize_t K = cnt.shape[0] // W if W > 0 else 0
+    R.z = 6 if cubic else 4
+    for d in range(MAXZ + 1):
+        R.cls_of[d] = <int>cls_of[d] if d <= R.z else -1
+        R.always[d] = <int>always[d] if d <= R.z else 0
+        R.inv[d] = <int>inv[d] if d <= R.z else 0
+    R.ncls = 0
+    for d in range(MAXZ + 1):
+        R.always_m[d] = <uint64_t>(-1) if R.always[d] else 0
+        R.inv_m[d] = <uint64_t>(-1) if R.inv[d] else 0
+        for c in range(NCLS):
+            R.cls_m[c][d] = <uint64_t>(-1) if R.cls_of[d] == c else 0
+        if R.cls_of[d] >= R.ncls:
+            R.ncls = R.cls_of[d] + 1
+    for c in range(NCLS):
+        for k in range(TBITS):
+            R.planes[c][k] = <uint64_t>(-1) if (thresholds[c] >> (TBITS - 1 - k)) & 1 else 0
+    st[0], st[1], st[2], st[3] = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
+    cdef const double* csp = &cs[0] if cs.shape[0] > 0 else NULL
+    cdef const double* snp = &sn[0] if sn.shape[0] > 0 else NULL
+    cdef uint64_t* cntp = &cnt[0] if cnt.shape[0] > 0 else NULL
+    cdef int64_t* sump = &sums[0] if sums.shape[0] > 0 else NULL
+    with nogil:
+        for m in range(blocks):
+            for t in range(every):
+                _seed_source(&src, st)
+                _sweep(&words[0], W, Ly, Lz, cubic, &R, &src)
+            if n_measure > 0:
+                _measure(&words[0], W, Ly, Lz, cubic, J, n_axes, csp, snp, cntp, K, sump,
+                         &out[m, 0])
+    rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]
