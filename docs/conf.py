@@ -39,12 +39,22 @@ autodoc_typehints = "none"
 napoleon_numpy_docstring = True
 napoleon_google_docstring = False
 napoleon_use_rtype = False
+# "Attributes" sections become fields, so NamedTuple fields are not described twice
+napoleon_use_ivar = True
 # Docstrings are written for readers of help(); a few use informal section
 # titles, which napoleon leaves as plain text.
 
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py.md5",
                     "auto_examples/*.zip", "**.codeobj.json"]
-templates_path = []
+templates_path = ["_templates"]
+# Short attribute names (T, N) exist on several result classes; an ambiguous
+# cross-reference in a type field is harmless, so it is not an error.
+suppress_warnings = ["ref.python",
+                     # module docstrings keep a reference list for readers of help()
+                     "ref.citation",
+                     # the gallery's image scraper is a function, so the environment
+                     # is not pickled between builds (every build is a full one)
+                     "config.cache"]
 html_theme = "alabaster"
 html_static_path = []
 html_title = f"kadanoff {release}"

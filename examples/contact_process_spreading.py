@@ -1,4 +1,5 @@
-"""Contact process on the chain: spreading from one infected site, DP exponents.
+"""Contact process on the chain: spreading from one infected site, DP exponents
+============================================================================
 
 Runs spreading experiments at three infection rates around the critical one,
 locates the critical rate where ln P(t) stops curving (the package's own

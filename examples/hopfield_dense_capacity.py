@@ -1,4 +1,5 @@
-"""Dense associative memories store far more patterns than neurons.
+"""Dense associative memories store far more patterns than neurons
+===============================================================
 
 N = 100 binary neurons store P random patterns; each of 24 test patterns is
 corrupted (10% of its entries flipped) and the network runs its

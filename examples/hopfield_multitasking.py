@@ -1,10 +1,11 @@
-"""Multitasking: diluted patterns are retrieved several at once.
+"""Multitasking: diluted patterns are retrieved several at once
+============================================================
 
 P = 4 patterns with a fraction d of blank (0) entries are stored in a
 pairwise network of N = 20,000 neurons, which is annealed from T = 1 to
 T = 0.05 from a random state (Glauber). Because a neuron left blank by one
 pattern is free to serve another, several overlaps stay non-zero at once.
-Points: the four overlaps |m_k| sorted by size, against the dilution d.
+Points: the four overlaps ``|m_k|`` sorted by size, against the dilution d.
 Lines: the low-load signal-to-noise self-consistency at the same
 temperature (kd.theory.ags.multitasking_amplitudes); dotted: the
 hierarchical cascade m_k = (1 - d) d^(k-1), which holds while every

@@ -1,4 +1,5 @@
-"""Hopfield network: Monte Carlo retrieval on the AGS T-alpha phase diagram.
+"""Hopfield network: Monte Carlo retrieval on the AGS T-alpha phase diagram
+========================================================================
 
 For loads alpha = P/N and temperatures T on a grid, a pairwise Hopfield
 network of N = 2000 neurons is started on a stored pattern and run with

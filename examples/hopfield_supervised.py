@@ -1,4 +1,5 @@
-"""Hebbian learning from examples: supervised vs unsupervised storage.
+"""Hebbian learning from examples: supervised vs unsupervised storage
+==================================================================
 
 P = 3 archetypes (never shown to the network) generate M noisy examples each
 of quality r (each entry agrees with its archetype with probability

@@ -1,4 +1,5 @@
-"""Binder cumulants of the 2D Ising model cross at T_c = 2/ln(1+sqrt 2).
+"""Binder cumulants of the 2D Ising model cross at T_c = 2/ln(1+sqrt 2)
+====================================================================
 
 Runs Swendsen-Wang for L = 8, 16, 32 on a temperature grid around T_c and
 saves ising_binder.png.  A few seconds.

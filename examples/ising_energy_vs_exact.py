@@ -1,4 +1,7 @@
-"""Energy and specific heat of the 16 x 16 Ising torus against Kaufman's exact
+"""Ising energy and specific heat against the exact finite torus
+=============================================================
+
+Energy and specific heat of the 16 x 16 Ising torus against Kaufman's exact
 finite-size solution, for all four algorithms.  Saves ising_energy_vs_exact.png.
 
     python examples/ising_energy_vs_exact.py

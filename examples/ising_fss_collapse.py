@@ -1,10 +1,11 @@
-"""Finite-size scaling of the 2D Ising model: T_c, nu, gamma/nu, beta/nu and data collapse.
+"""Finite-size scaling of the 2D Ising model: T_c, nu, gamma/nu, beta/nu and data collapse
+=======================================================================================
 
 One Wolff run per size L = 8 ... 64 at the exact T_c = 2/ln(1 + sqrt 2); single-histogram
 reweighting turns each run into continuous curves around T_c with jackknife errors. Then
 
 * Binder-cumulant crossings of successive sizes, extrapolated to L -> infinity,
-* fixed-T_c scaling fits: chi ~ L^(gamma/nu), <|m|> ~ L^(-beta/nu), dU/dbeta ~ L^(1/nu),
+* fixed-T_c scaling fits: ``chi ~ L^(gamma/nu)``, ``<|m|> ~ L^(-beta/nu)``, ``dU/dbeta ~ L^(1/nu)``,
 * data collapses of U (T_c, 1/nu) and chi (T_c, 1/nu, gamma/nu),
 
 and saves ising_fss_collapse.png. About 15 s.

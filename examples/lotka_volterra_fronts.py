@@ -1,4 +1,5 @@
-"""Stochastic lattice Lotka-Volterra: predator invasion fronts and noisy oscillations.
+"""Stochastic lattice Lotka-Volterra: predator invasion fronts and noisy oscillations
+==================================================================================
 
 Prey (B) fill a 256 x 256 lattice with site restriction; a few predators (A)
 start in the centre and invade as a travelling activity front, leaving

@@ -1,4 +1,5 @@
-"""A parameter study on MPI ranks through mpi4py.futures (no home-made scheduler).
+"""A parameter study on MPI ranks through mpi4py.futures (no home-made scheduler)
+==============================================================================
 
     mpiexec -n 4 python -m mpi4py.futures examples/mpi_study.py ising_mpi.h5
 

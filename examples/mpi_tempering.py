@@ -1,4 +1,5 @@
-"""Parallel tempering of the 2D Ising model with the replicas spread over MPI ranks.
+"""Parallel tempering of the 2D Ising model with the replicas spread over MPI ranks
+================================================================================
 
     mpiexec -n 2 python examples/mpi_tempering.py out.npz --seed 5
 

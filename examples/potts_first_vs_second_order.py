@@ -1,4 +1,5 @@
-"""Potts model: a continuous transition (q = 3) against a first-order one (q = 8).
+"""Potts model: a continuous transition (q = 3) against a first-order one (q = 8)
+==============================================================================
 
 Energy histograms at the transition. For q = 3 (continuous) there is one peak
 that narrows as L grows. For q = 8 (first order) the ordered and the disordered

@@ -1,4 +1,5 @@
-"""May-Leonard rock-paper-scissors with mobility: spirals grow with mobility.
+"""May-Leonard rock-paper-scissors with mobility: spirals grow with mobility
+=========================================================================
 
 Reichenbach, Mobilia & Frey (2007): with selection = reproduction = 1 and
 exchange at mobility M = 2 eps / N, the three species coexist in rotating

@@ -1,4 +1,5 @@
-"""Two-species annihilation A + B -> 0: segregation into A and B domains.
+"""Two-species annihilation A + B -> 0: segregation into A and B domains
+=====================================================================
 
 On a 256 x 256 lattice, from a random mixture (half A, half B, full
 lattice), domains of one species grow (shown: n_A - n_B averaged over 8 x 8

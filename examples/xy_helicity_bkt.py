@@ -1,4 +1,5 @@
-"""The helicity-modulus jump of the 2D XY model at the BKT transition.
+"""The helicity-modulus jump of the 2D XY model at the BKT transition
+==================================================================
 
 The helicity modulus (spin stiffness) Upsilon(T) of the XY model drops from
 a finite value to zero at T_BKT ~ 0.893 (J = 1); the universal jump is

@@ -153,7 +153,7 @@ class Results(Mapping):
     def susceptibility(self, subtract: str | None = "abs_m") -> Estimate:
         """Susceptibility per site, chi = beta N (<m^2> - <X>^2).
 
-        ``subtract="abs_m"`` (default) uses X = |m|, the finite-size estimator
+        ``subtract="abs_m"`` (default) uses ``X = |m|``, the finite-size estimator
         that works on both sides of T_c at h = 0; ``"m"`` uses X = m (the
         connected susceptibility, right with a field); ``None`` gives
         beta N <m^2>.
@@ -175,7 +175,7 @@ class Results(Mapping):
 
         xi_2nd = sqrt(<m2> / <m2_k> - 1) / (2 sin(pi / L)),
 
-        from chi(0) ~ <m2> and chi(k_min) ~ <m2_k> = <|M(k_min)|^2> / N^2 at
+        from chi(0) ~ <m2> and chi(k_min) ~ ``<m2_k> = <|M(k_min)|^2> / N^2`` at
         the smallest wave vector k_min = 2 pi / L along the lattice axes
         (averaged over the axes); blocked-jackknife error. Needs the ``m2_k``
         observable (spin models on Bravais lattices of equal sides).

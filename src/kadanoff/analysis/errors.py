@@ -723,7 +723,7 @@ class BinningResult(NamedTuple):
     error : float
         :math:`\epsilon` at the plateau: the error of the mean.
     tau : float
-        :math:`	au_\mathrm{int} = 	frac12 (\epsilon/\epsilon(1))^2`,
+        :math:`\tau_\mathrm{int} = \tfrac12 (\epsilon/\epsilon(1))^2`,
         the autocorrelation time implied by the plateau (0.5 for a constant
         series).
     plateau_reached : bool
@@ -746,8 +746,8 @@ def binning_plateau(x: Any, min_blocks: int = 32) -> BinningResult:
     :math:`m = 2^\ell`) and the plateau rule of :func:`binning_error`
     (smallest admissible :math:`m` with :math:`m^3 > 2n(\epsilon(m)/
     \epsilon(1))^4`), and reports the implied
-    :math:`	au_\mathrm{int} = 	frac12(\epsilon/\epsilon(1))^2` (from
-    :math:`\epsilon^2 \simeq 2	au\,\sigma^2/n`). Used by
+    :math:`\tau_\mathrm{int} = \tfrac12(\epsilon/\epsilon(1))^2` (from
+    :math:`\epsilon^2 \simeq 2\tau\,\sigma^2/n`). Used by
     :func:`kadanoff.plot.binning_plot`.
 
     Parameters

@@ -73,6 +73,8 @@ class FitResult:
     model : str
         The fitted formula.
 
+    Notes
+    -----
     ``fit["gamma/nu"]`` returns a :class:`Param`; ``fit(x)`` evaluates the
     fitted function; ``fit.exponent`` is the parameter the function was
     named after (e.g. gamma/nu for :func:`gamma_over_nu`).

@@ -1,7 +1,7 @@
 """Spreading from a single seed: survival P(t), particle number N(t), spread R^2(t).
 
 At an absorbing-state transition (directed percolation and relatives), runs
-started from one active site obey, at the critical point,
+started from one active site obey, at the critical point::
 
     P(t)   ~ t^(-delta)      probability that the run is still active
     N(t)   ~ t^(eta)         mean number of particles, over all runs
@@ -213,12 +213,16 @@ def spreading(system_factory, runs, t_max, rng=None, *, times=None, n_times=40, 
         Number of runs, split into ``blocks`` blocks (independent streams
         spawned from ``rng``) for jackknife errors.
     t_max : float
-    times : recording times (default ``n_times`` geometrically spaced from
-        1 to t_max, plus t = 0).
-    species, site : the seed particle (default: the first species, centre site).
+    times : array_like, optional
+        Recording times (default ``n_times`` geometrically spaced from 1 to
+        t_max, plus t = 0).
+    species, site : optional
+        The seed particle (default: the first species, centre site).
 
-    Returns a :class:`Spreading` with P, N, R2 (and errors), local slopes,
-    fits and a curvature measure.
+    Returns
+    -------
+    Spreading
+        P, N, R2 (and errors), local slopes, fits and a curvature measure.
     """
     system = system_factory if hasattr(system_factory, "ensemble") else system_factory()
     if not hasattr(system, "ensemble"):

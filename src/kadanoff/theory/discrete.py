@@ -3,7 +3,7 @@
 Every one of the q^N configurations is visited (in blocks, vectorised), so
 the results are exact thermal averages; for tests and teaching. The
 Hamiltonians are written out here from their definitions, independently of
-the Monte Carlo models:
+the Monte Carlo models::
 
     Potts:  H = -sum_<ij> J delta(s_i, s_j) - h sum_i delta(s_i, 0)
     clock:  H = -sum_<ij> J cos(theta_i - theta_j) - h sum_i cos(theta_i),
@@ -110,7 +110,7 @@ def enumerate_potts(lattice, q, T, J=1.0, h=0.0) -> dict:
     Returns a dict of per-site averages at each T (floats for a scalar T):
     ``e``, ``e2``, ``m`` (the order parameter (q max_a n_a - 1)/(q - 1)),
     ``abs_m``, ``m2``, ``m4`` of the simplex vector order parameter,
-    ``C``, ``chi`` (beta N (<m2> - <|m|>^2)), ``binder``, ``log_Z``.
+    ``C``, ``chi`` (``beta N (<m2> - <|m|>^2)``), ``binder``, ``log_Z``.
     """
     q = _check_lattice_q(lattice, q)
     pair = -float(J) * np.eye(q)

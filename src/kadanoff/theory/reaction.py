@@ -279,7 +279,7 @@ def two_species_amplitude(D=1.0, density=1.0, d=1):
     rates and reaction rate 2D, phi = n_A - n_B obeys the lattice diffusion
     equation exactly on average; initial sites hold A or B with probability
     ``density``/2 each, so phi has variance ``density`` per site, and after
-    segregation rho_A = <|phi|>/2 with phi Gaussian of variance
+    segregation ``rho_A = <|phi|>/2`` with phi Gaussian of variance
     density / (8 pi D t)^(d/2):  A = (1/2) sqrt(2 density / pi) (8 pi D)^(-d/4).
     Approached slowly (relative corrections ~ t^(-1/4) on the chain).
     """
