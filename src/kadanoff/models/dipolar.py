@@ -544,34 +544,59 @@ def _reciprocal(model):
     return 2 * np.pi * np.linalg.inv(np.stack([a1, a2])).T       # rows b1, b2
 
 
-def plot_structure_factor(model, sq, ax=None, *, log=False, title=None):
+def _voronoi_cell(vectors) -> np.ndarray:
+    """Corners of the Voronoi cell of a 2D lattice spanned by ``vectors`` (2 x 2),
+    counter-clockwise, relative to the lattice point."""
+    u, v = vectors
+    cand = np.array([u, -u, v, -v, u + v, -u - v, u - v, v - u])
+    length = np.hypot(cand[:, 0], cand[:, 1])
+    near = cand[length < length.min() * (1 + 1e-9)]
+    near = near[np.argsort(np.arctan2(near[:, 1], near[:, 0]))]
+    corners = []
+    for a, b in zip(near, np.roll(near, -1, axis=0)):
+        # circumcentre of (0, a, b): |x|^2 = 2 x . a = 2 x . b
+        M = 2 * np.array([a, b])
+        corners.append(np.linalg.solve(M, [a @ a, b @ b]))
+    return np.array(corners)
+
+
+def plot_structure_factor(model, sq, ax=None, *, log=False, q_max=None, title=None):
     """Picture of S(q) (an (L, L) array from ``res["sq"].mean(0)`` or
-    :func:`structure_factor`) in the extended zone: each point q drawn at its
-    Cartesian position (k1 b1 + k2 b2) / L, folded into [-pi, pi] x [-pi, pi]
-    cells of the reciprocal lattice. Returns the matplotlib Axes."""
+    :func:`structure_factor`): every wave vector q = (k1 b1 + k2 b2) / L of the
+    FFT grid drawn as its Voronoi cell (hexagons on the triangular lattice),
+    repeated periodically over |q_x|, |q_y| <= ``q_max`` (default: the first
+    Brillouin zone, 4 pi / 3 for the triangular lattice, pi for the square).
+    ``log=True`` colours by log10 S(q). Returns the matplotlib Axes."""
     import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
     sq = np.asarray(sq, dtype=float)
     L = model.L
     if sq.shape != (L, L):
         raise ValueError(f"sq must have shape ({L}, {L}), got {sq.shape}")
+    B = _reciprocal(model)
+    if q_max is None:
+        q_max = 4 * np.pi / 3 if model.lattice.name == "triangular" else np.pi
     if ax is None:
         _, ax = plt.subplots(figsize=(4.2, 4))
-    B = _reciprocal(model)
-    k = np.arange(-L, L + 1)
+    cell = _voronoi_cell(B / L)
+    reach = int(np.ceil(q_max / (np.min(np.hypot(*B.T)) / L) * 2)) + 2
+    k = np.arange(-reach, reach + 1)
     k1, k2 = np.meshgrid(k, k, indexing="ij")
     q = (k1[..., None] * B[0] + k2[..., None] * B[1]) / L
-    vals = sq[k1 % L, k2 % L]
-    keep = (np.abs(q[..., 0]) <= 1.05 * np.pi * 4 / 3) & (np.abs(q[..., 1]) <= 1.05 * np.pi * 4 / 3)
-    v = vals[keep]
+    keep = (np.abs(q[..., 0]) <= q_max + 1e-9) & (np.abs(q[..., 1]) <= q_max + 1e-9)
+    centres = q[keep]
+    vals = sq[k1[keep] % L, k2[keep] % L]
     if log:
-        v = np.log10(np.maximum(v, 1e-3))
-    sc = ax.scatter(q[..., 0][keep], q[..., 1][keep], c=v, s=max(4.0, 3000.0 / L ** 2),
-                    marker="h" if model.lattice.name == "triangular" else "s", cmap="magma",
-                    linewidths=0)
+        vals = np.log10(np.maximum(vals, 1e-3))
+    coll = PolyCollection(centres[:, None, :] + cell[None], array=vals, cmap="magma",
+                          edgecolors="none")
+    ax.add_collection(coll)
+    ax.set_xlim(-q_max, q_max)
+    ax.set_ylim(-q_max, q_max)
     ax.set_aspect("equal")
     ax.set_xlabel("$q_x$")
     ax.set_ylabel("$q_y$")
-    plt.colorbar(sc, ax=ax, label="log10 S(q)" if log else "S(q)", shrink=0.8)
+    plt.colorbar(coll, ax=ax, label="log10 S(q)" if log else "S(q)", shrink=0.8)
     if title:
         ax.set_title(title)
     return ax
@@ -580,7 +605,7 @@ def plot_structure_factor(model, sq, ax=None, *, log=False, title=None):
 def plot_snapshot(model, state, ax=None, *, field="clock", title=None):
     """Picture of one configuration at the real site positions: ``field="clock"``
     colours each site by its clock state n_i (a cyclic colour map, arrows
-    would be too small), ``"dipole"`` by sigma_i = (-1)^n_i (black / white).
+    would be too small), ``"dipole"`` by sigma_i = (-1)^n_i (red +1, blue -1).
     Returns the matplotlib Axes."""
     import matplotlib.pyplot as plt
     if field not in ("clock", "dipole"):
@@ -597,8 +622,8 @@ def plot_snapshot(model, state, ax=None, *, field="clock", title=None):
         cb = plt.colorbar(sc, ax=ax, ticks=range(6), shrink=0.8)
         cb.set_label("clock state n")
     else:
-        ax.scatter(xy[:, 0], xy[:, 1], c=model.dipoles(s), cmap="gray", vmin=-1, vmax=1,
-                   s=size, marker=marker, linewidths=0)
+        ax.scatter(xy[:, 0], xy[:, 1], c=model.dipoles(s), cmap="coolwarm", vmin=-1.6,
+                   vmax=1.6, s=size, marker=marker, linewidths=0)
     ax.set_aspect("equal")
     ax.set_axis_off()
     if title:
