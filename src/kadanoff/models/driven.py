@@ -594,7 +594,8 @@ def plot_entropy_map(res_or_map, lattice, *, ax=None, direction=None, cmap="magm
     image. Sites are drawn with x horizontal (the drive axis of KLS).
     """
     import matplotlib.pyplot as plt
-    emap = res_or_map.mean("entropy_map") if hasattr(res_or_map, "mean") \
+    from ..results import Results
+    emap = res_or_map.mean("entropy_map") if isinstance(res_or_map, Results) \
         else np.asarray(res_or_map, dtype=float)
     if lattice.shape is None or len(lattice.shape) != 2:
         raise ValueError("plot_entropy_map draws 2D lattices (square) only")
