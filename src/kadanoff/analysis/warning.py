@@ -636,9 +636,9 @@ class EarlyWarning:
             ax.plot(self._t, self._trend, lw=1.4, color="C3", label=f"trend ({self._detrend})")
         t0 = self._t[0]
         ax.axvspan(t0, self._t[self._w - 1], color="C0", alpha=0.12, label="window")
-        ax.legend(frameon=False, fontsize="small", loc="best")
+        ax.legend(frameon=False, fontsize="x-small", loc="best")
         if title:
-            ax.set_title(title)
+            ax.set_title(title, fontsize="medium")
         for ax, k in zip(axes[1:], names):
             v = self._ind[k]
             ok = np.isfinite(v)
