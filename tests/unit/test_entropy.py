@@ -1,6 +1,6 @@
 """Unit tests for kadanoff.analysis.entropy (exact Schnakenberg EPR, KLD and TUR estimators)."""
+import dataclasses
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -100,7 +100,7 @@ def test_result_is_read_only():
     s = ent.schnakenberg(ring(3, 2, 1))
     with pytest.raises(ValueError):
         s.current[0, 1] = 1.0
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         s.epr = 0.0
 
 
@@ -251,7 +251,7 @@ def test_kld_results_needs_name():
     with pytest.raises(ValueError, match="series name"):
         ent.KLD().compute(Results({"s": np.arange(300) % 3}))
     with pytest.raises(ValueError, match="not computed|compute"):
-        ent.KLD().epr
+        _ = ent.KLD().epr
 
 
 # --------------------------------------------------------------------------

@@ -77,7 +77,7 @@ def test_detrend_methods(series):
     np.testing.assert_allclose(tr2, tr)
     lin, _ = ews.detrend(series, "linear")
     np.testing.assert_allclose(lin, np.polyval(np.polyfit(np.arange(n), series, 1), np.arange(n)))
-    none_tr, none_r = ews.detrend(series, None)
+    _, none_r = ews.detrend(series, None)
     assert abs(none_r.mean()) < 1e-12
     lo, _ = ews.detrend(series, "lowess", span=0.3)
     assert np.abs(lo - tr).mean() < 0.3
@@ -198,7 +198,7 @@ def test_bad_config(kw, match):
 def test_bad_compute_arguments(series):
     ew = ews.EarlyWarning()
     with pytest.raises(ValueError, match="compute"):
-        ew.kendall_tau
+        _ = ew.kendall_tau
     with pytest.raises(ValueError, match="series name"):
         ew.compute(Results({"x": series}))
     with pytest.raises(ValueError, match="equally spaced"):

@@ -127,7 +127,7 @@ def test_tur_bound_below_exact_epr_and_kld_per_jump():
     assert bound.value < sch.epr + Z_MAX * bound.error
     assert 0.3 * sch.epr < bound.value          # a useful, not a vacuous, bound here
     # a single long trajectory recorded jump by jump (~ 1.5e5 jumps): EPR per jump
-    J1, path = gillespie_ring(R, 40_000.0, 1, np.random.default_rng(5), sch.stationary)
+    _, path = gillespie_ring(R, 40_000.0, 1, np.random.default_rng(5), sch.stationary)
     lam = -np.diag(ent.generator(R))
     jump_rate = float(sch.stationary @ lam)
     k = ent.KLD(order=2).compute(path)

@@ -84,6 +84,7 @@ def test_ou_ramp_significant_and_stationary_control_not():
         ctl.summary()
 
 
+@pytest.mark.filterwarnings("ignore:The inplace keyword")
 def test_agrees_with_ewstools():
     ewstools = pytest.importorskip("ewstools")
     rng = np.random.default_rng(8)
@@ -98,7 +99,7 @@ def test_agrees_with_ewstools():
         # ewstools rounds the normal quartile to 0.675 (kernel sigma = 0.25 b / 0.675);
         # the same kernel in our convention (sigma = 0.25 b / 0.67449) has b' = b * 0.67449/0.675
         bw = 0.2 * ews._QUARTILE / 0.675
-        trend, res = ews.detrend(x, method.lower(), bandwidth=bw, span=0.2)
+        trend, _ = ews.detrend(x, method.lower(), bandwidth=bw, span=0.2)
         np.testing.assert_allclose(trend, ts.state["smoothing"].to_numpy(), rtol=0,
                                    atol=1e-7 * np.ptp(x))
         ind = ews.rolling_indicators(ts.state["residuals"].to_numpy(), 0.25)

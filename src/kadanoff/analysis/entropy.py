@@ -133,7 +133,7 @@ def _orient(convention):
 
 
 def generator(rates, *, convention="rows") -> np.ndarray:
-    r"""Generator with the given off-diagonal rates and diagonal :math:`W_{xx} = -\sum_{y\ne x} W_{xy}`.
+    r"""Generator with the given off-diagonal rates and :math:`W_{xx} = -\sum_{y\ne x} W_{xy}`.
 
     ``rates`` is a square matrix of non-negative jump rates (its diagonal is
     ignored); ``convention`` as in :func:`schnakenberg` (for ``"columns"`` the
@@ -362,7 +362,7 @@ def _discretise(x, bins):
 
 
 def _ngram_ids(x, valid, k, m):
-    """Ids of the forward and reversed k-grams starting at every valid position (shared vocabulary)."""
+    """Ids of forward and reversed k-grams at every valid start position (shared vocabulary)."""
     pos = np.flatnonzero(valid)
     if m ** k < 2 ** 62:
         fwd = np.zeros(len(pos), dtype=np.int64)
