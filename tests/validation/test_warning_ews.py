@@ -116,6 +116,17 @@ def test_agrees_with_ewstools():
         assert ew.kendall_tau["ac1"] == pytest.approx(ts.ktau["ac1"], abs=1e-6)
 
 
+def test_lowess_agrees_with_statsmodels():
+    sm = pytest.importorskip("statsmodels.nonparametric.smoothers_lowess")
+    rng = np.random.default_rng(12)
+    for n, frac, it in ((300, 0.1, 3), (1000, 0.25, 3), (333, 0.05, 0), (120, 0.5, 1)):
+        x = np.sort(rng.uniform(0, 10, n))
+        y = np.sin(x) + 0.3 * rng.standard_t(2, size=n)          # heavy tails: robustness
+        ref = sm.lowess(y, x, frac=frac, it=it, delta=0.0, return_sorted=False)
+        np.testing.assert_allclose(ews.lowess(x, y, frac, iterations=it), ref, rtol=0,
+                                   atol=1e-9)
+
+
 def ramped_contact_process(L, lam0, lam1, t_total, segment, dt, seed):
     """Density of a contact process on a chain whose rate steps linearly from lam0 to lam1
     (one step per segment); each segment continues from the previous configuration."""

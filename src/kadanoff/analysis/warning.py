@@ -131,8 +131,12 @@ def lowess(x, y, frac=0.2, *, iterations=3):
     value. ``iterations`` robustifying passes then multiply the weights by
     bisquare weights :math:`(1 - (e_j / 6\,\mathrm{MAD})^2)^2` of the
     residuals (:math:`\mathrm{MAD}` = median absolute residual), as in R's
-    ``lowess`` (default ``iter=3``). Cost :math:`O(n r)` per pass.
-    Returns the fitted values at ``x`` (ascending ``x`` required).
+    ``lowess`` (default ``iter=3``). Degenerate cases follow statsmodels'
+    ``lowess`` (with ``delta=0``): a point whose neighbourhood has fewer than
+    two positive weights keeps its own value; if the median residual is 0,
+    points with non-zero residual get robustness weight 0. Cost
+    :math:`O(n r)` per pass. Returns the fitted values at ``x`` (ascending
+    ``x`` required).
     """
     x = _series(x, "x")
     y = _series(y, "y")
@@ -157,33 +161,27 @@ def lowess(x, y, frac=0.2, *, iterations=3):
     h = d.max(axis=1)
     h = np.where(h > 0, h, 1.0)
     u = d / h[:, None]
-    w_t = np.where(u < 1.0, (1.0 - np.clip(u, 0, 1) ** 3) ** 3, 0.0)
-    w_t = np.where(u <= 1e-3, 1.0, np.where(u > 0.999, 0.0, w_t))
+    w_t = (1.0 - np.minimum(u, 1.0) ** 3) ** 3
     robust = np.ones(n)
     fit = np.empty(n)
     for it in range(iterations + 1):
         w = w_t * robust[idx]
         xs, ys = x[idx], y[idx]
+        ok = (w > 1e-12).sum(axis=1) >= 2          # a line needs two points with weight
         sw = w.sum(axis=1)
-        ok = sw > 0
-        sw = np.where(ok, sw, 1.0)
-        xm = (w * xs).sum(axis=1) / sw
-        ym = (w * ys).sum(axis=1) / sw
-        sxx = (w * (xs - xm[:, None]) ** 2).sum(axis=1)
+        w = w / np.where(ok, sw, 1.0)[:, None]
+        xm = (w * xs).sum(axis=1)
+        ym = (w * ys).sum(axis=1)
+        sxx = np.maximum((w * (xs - xm[:, None]) ** 2).sum(axis=1), 1e-12)
         sxy = (w * (xs - xm[:, None]) * (ys - ym[:, None])).sum(axis=1)
-        spread = np.ptp(x) if np.ptp(x) > 0 else 1.0
-        slope = np.where(np.sqrt(np.maximum(sxx, 0)) > 1e-7 * spread * np.sqrt(sw),
-                         sxy / np.where(sxx > 0, sxx, 1.0), 0.0)
-        fit = np.where(ok, ym + slope * (x - xm), y)
+        fit = np.where(ok, ym + sxy / sxx * (x - xm), y)
         if it == iterations:
             break
         e = np.abs(y - fit)
-        cmad = 6.0 * np.median(e)
-        if cmad < 1e-7 * np.mean(np.abs(y)) or cmad == 0:
-            break
-        v = e / cmad
-        robust = np.where(v < 1.0, (1.0 - np.clip(v, 0, 1) ** 2) ** 2, 0.0)
-        robust = np.where(v <= 1e-3, 1.0, np.where(v > 0.999, 0.0, robust))
+        med = np.median(e)
+        # bisquare of e / (6 median); if the median residual is 0, exact points keep weight 1
+        v = np.minimum(e / (6.0 * med), 1.0) if med > 0 else (e > 0).astype(float)
+        robust = (1.0 - v * v) ** 2
     return fit
 
 
