@@ -17,7 +17,8 @@ exchange), estimates the three temperatures from finite-L criteria
 then runs short simulations at four representative temperatures to average
 the dipole structure factor S(q) and take snapshots, and saves
 
-    dipolar_order_parameters.png   |m|, cos 6 phi, helicity, stripe psi, C vs T
+    dipolar_order_parameters.png   |m|, cos 6 phi, helicity, stripe psi, C, e_dip vs T
+                                   and the histogram of psi near T_s
     dipolar_structure_factor.png   S(q) in the four phases
     dipolar_snapshots.png          clock and dipole fields in the four phases
     dipolar_summary.json           the curves and the transition estimates
@@ -133,7 +134,8 @@ def main(argv=None):
         sq[name] = res["sq"].mean(axis=0)
         snaps[name] = (float(Ts[k]), sim.state.copy())
 
-    _figures(model, Ts, curve, err, C, (T2, T1, T_s), sq, snaps, out)
+    _figures(model, Ts, curve, err, C, (T2, T1, T_s), sq, snaps, out,
+             [r["stripe"] for r in runs])
     summary = {"L": args.L, "J": args.J, "D": args.D, "stripe_period": model.stripe_period,
                "T": Ts.tolist(), **{k: v.tolist() for k, v in curve.items()},
                "C": C.tolist(), "T2_upper_BKT": T2, "T1_lower_BKT": T1, "T_stripe": T_s,
@@ -143,12 +145,12 @@ def main(argv=None):
     print(f"figures and summary in {out.resolve()} ({time.perf_counter() - started:.0f} s)")
 
 
-def _figures(model, T, curve, err, C, temps, sq, snaps, out):
+def _figures(model, T, curve, err, C, temps, sq, snaps, out, hist):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     T2, T1, T_s = temps
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5), sharex=True)
+    fig, axes = plt.subplots(2, 3, figsize=(14, 7.5))
     ax = axes[0, 0]
     ax.errorbar(T, curve["abs_m"], err["abs_m"], marker="o", ms=3, label="|m| (clock)")
     ax.errorbar(T, curve["cos_q_phi"], err["cos_q_phi"], marker="s", ms=3, label=r"$\cos 6\phi$")
@@ -172,10 +174,23 @@ def _figures(model, T, curve, err, C, temps, sq, snaps, out):
     ax.plot(T, C, "o-", ms=3, color="C2")
     ax.set_ylabel("C / N")
     ax.set_xlabel("T / J")
-    for a in axes.ravel():
+    ax = axes[0, 2]
+    ax.errorbar(T, curve["e_dip"], err["e_dip"], marker="o", ms=3, color="C4")
+    ax.set_ylabel(r"dipolar energy $e_{dip}$ / site")
+    ax.set_xlabel("T / J")
+    for a in axes[:, :2].ravel().tolist() + [axes[0, 2]]:
         for x, ls, lab in ((T2, "--", "T2"), (T1, ":", "T1"), (T_s, "-.", "Ts")):
             if x:
                 a.axvline(x, color="grey", lw=0.8, ls=ls)
+    # first-order signature: the stripe order parameter near T_s is bimodal
+    ax = axes[1, 2]
+    k0 = int(np.argmin(np.abs(T - (T_s if T_s else T[0]))))
+    for k in range(max(0, k0 - 1), min(len(T), k0 + 2)):
+        ax.hist(hist[k], bins=40, range=(0, 1), histtype="step", density=True,
+                label=f"T = {T[k]:.3f}")
+    ax.set_xlabel(r"stripe order $\psi$")
+    ax.set_ylabel(r"P($\psi$)")
+    ax.legend(fontsize=8)
     axes[0, 0].set_title(f"dipolar 6-state clock, triangular L={model.L}, "
                          f"D/J={model.D / model.J:g}", fontsize=10)
     fig.tight_layout()

@@ -614,7 +614,11 @@ def plot_snapshot(model, state, ax=None, *, field="clock", title=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4))
     xy = model.lattice.coords
-    size = max(2.0, 9000.0 / model.n_sites)
+    # marker area from the axes' width in points and the extent of the sites
+    fig = ax.figure
+    width_pt = ax.get_position().width * fig.get_figwidth() * 72
+    extent = max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1])) + 1.0
+    size = (1.15 * width_pt / extent) ** 2
     marker = "h" if model.lattice.name == "triangular" else "s"
     if field == "clock":
         sc = ax.scatter(xy[:, 0], xy[:, 1], c=s, cmap="hsv", vmin=-0.5, vmax=5.5, s=size,
