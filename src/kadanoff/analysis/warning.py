@@ -156,25 +156,29 @@ def lowess(x, y, frac=0.2, *, iterations=3):
         while left + r < n and x[i] - x[left] > x[left + r] - x[i]:
             left += 1
         lo[i] = left
-    idx = lo[:, None] + np.arange(r)[None, :]
-    d = np.abs(x[idx] - x[:, None])
-    h = d.max(axis=1)
-    h = np.where(h > 0, h, 1.0)
-    u = d / h[:, None]
-    w_t = (1.0 - np.minimum(u, 1.0) ** 3) ** 3
-    robust = np.ones(n)
-    fit = np.empty(n)
-    for it in range(iterations + 1):
-        w = w_t * robust[idx]
+    chunk = max(1, 2_000_000 // r)                 # rows per block: bounded memory
+
+    def local_fit(rows, robust):
+        idx = lo[rows, None] + np.arange(r)[None, :]
         xs, ys = x[idx], y[idx]
+        d = np.abs(xs - x[rows, None])
+        h = d.max(axis=1)
+        u = d / np.where(h > 0, h, 1.0)[:, None]
+        w = (1.0 - np.minimum(u, 1.0) ** 3) ** 3 * robust[idx]
         ok = (w > 1e-12).sum(axis=1) >= 2          # a line needs two points with weight
-        sw = w.sum(axis=1)
-        w = w / np.where(ok, sw, 1.0)[:, None]
+        w = w / np.where(ok, w.sum(axis=1), 1.0)[:, None]
         xm = (w * xs).sum(axis=1)
         ym = (w * ys).sum(axis=1)
         sxx = np.maximum((w * (xs - xm[:, None]) ** 2).sum(axis=1), 1e-12)
         sxy = (w * (xs - xm[:, None]) * (ys - ym[:, None])).sum(axis=1)
-        fit = np.where(ok, ym + sxy / sxx * (x - xm), y)
+        return np.where(ok, ym + sxy / sxx * (x[rows] - xm), y[rows])
+
+    robust = np.ones(n)
+    fit = np.empty(n)
+    for it in range(iterations + 1):
+        for a in range(0, n, chunk):
+            rows = np.arange(a, min(a + chunk, n))
+            fit[rows] = local_fit(rows, robust)
         if it == iterations:
             break
         e = np.abs(y - fit)
@@ -294,7 +298,8 @@ def _reddening(r, w, step, low_frequency):
     ends = np.arange(w - 1, n, step)
     n_freq = w // 2
     k_low = max(1, int(low_frequency * n_freq))
-    chunk = max(1, int(4_000_000 // w))
+    lead = int(np.prod(r.shape[:-1]))
+    chunk = max(1, 4_000_000 // (w * lead))
     view = sliding_window_view(r, w, axis=-1)[..., ::step, :]
     for a in range(0, len(ends), chunk):
         seg = view[..., a:a + chunk, :]
@@ -538,14 +543,18 @@ class EarlyWarning:
         if self._n_sur:
             from .._random import make_generator
             gen = make_generator(self._rng)[0]
+            batch = max(1, 1_000_000 // n)          # surrogates per block: bounded memory
             for kind in self._kinds:
-                S = surrogates(res, self._n_sur, kind, rng=gen)
-                sind = _moments(S, w, self._indicators, dt)
-                if "reddening" in self._indicators:
-                    sind["reddening"] = _reddening(S, w, step, self._low)
+                taus = {k: [] for k in self._indicators}
+                for b0 in range(0, self._n_sur, batch):
+                    S = surrogates(res, min(batch, self._n_sur - b0), kind, rng=gen)
+                    sind = _indicators(S, w, self._indicators, dt, self._low, step)
+                    for k in self._indicators:
+                        taus[k].append(_rank_tau(sind[k]))
                 sur_tau[kind], p_values[kind] = {}, {}
                 for k in self._indicators:
-                    ts = _rank_tau(sind[k])
+                    ts = np.concatenate(taus[k])
+                    ts.setflags(write=False)
                     sur_tau[kind][k] = ts
                     sign = INDICATORS[k]
                     if sign == 0:
