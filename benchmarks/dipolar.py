@@ -46,7 +46,6 @@ def _time(model, T, naive, seconds, repeat, state):
         sweeps *= 2
     best = dt
     for _ in range(repeat - 1):
-        f0, p0 = upd.flips, upd.proposed
         t0 = time.perf_counter()
         upd.run(s, rng_state, 0, sweeps, empty)
         best = min(best, time.perf_counter() - t0)

@@ -26,14 +26,16 @@ from scipy.special import erfc
 from .. import _dipolar, _spin
 from ..lattice import Lattice
 from .base import Model, Updater
-from .spin import _check_options, _fourier_phases, _Observables
+from .spin import _check_options, _Observables
 
-__all__ = ["DipolarClock", "dipolar_kernel", "image_sum", "structure_factor",
-           "plot_structure_factor", "plot_snapshot"]
+__all__ = ["DipolarClock", "dipolar_kernel", "image_sum", "plot_snapshot",
+           "plot_structure_factor", "structure_factor"]
 
 Q = 6
 _METROPOLIS, _HEATBATH = 0, 1
 _SUPPORTED = ("square", "triangular")
+_A1 = (1.0, 0.0)                       # triangular primitive vectors (kd.lattice.triangular)
+_A2 = (0.5, math.sqrt(3) / 2)
 
 
 # ---------------------------------------------------------------- lattice sums
@@ -80,7 +82,7 @@ def _displacements(Lx, Ly, a1, a2):
     return dx[..., None] * a1 + dy[..., None] * a2
 
 
-def dipolar_kernel(Lx, Ly, a1=(1.0, 0.0), a2=(0.5, math.sqrt(3) / 2), *, alpha=None,
+def dipolar_kernel(Lx, Ly, a1=_A1, a2=_A2, *, alpha=None,
                    tol=1e-15) -> np.ndarray:
     r"""Periodic lattice sum of 1/r^3 for every displacement, by Ewald summation.
 
@@ -119,7 +121,7 @@ def dipolar_kernel(Lx, Ly, a1=(1.0, 0.0), a2=(0.5, math.sqrt(3) / 2), *, alpha=N
     # real space: images until erfc(alpha rho) ~ tol
     rc = 6.0 / alpha                  # erfc(6) * (...) ~ 2e-17 relative
     hmin = area / max(np.linalg.norm(A1), np.linalg.norm(A2))   # smaller supercell height
-    n_img = int(math.ceil(rc / hmin)) + 1
+    n_img = math.ceil(rc / hmin) + 1
     real = np.zeros(len(r))
     for m in range(-n_img, n_img + 1):
         for n in range(-n_img, n_img + 1):
@@ -132,7 +134,7 @@ def dipolar_kernel(Lx, Ly, a1=(1.0, 0.0), a2=(0.5, math.sqrt(3) / 2), *, alpha=N
     B = 2 * np.pi * np.linalg.inv(np.stack([A1, A2])).T       # rows b1, b2: Ai . bj = 2 pi d_ij
     gc = 2 * alpha * 6.5                                       # exp(-42), erfc(6.5)
     bmin = (2 * np.pi) / max(np.linalg.norm(A1), np.linalg.norm(A2))
-    n_g = int(math.ceil(gc / bmin * 1.2)) + 1
+    n_g = math.ceil(gc / bmin * 1.2) + 1
     recip = np.full(len(r), 4 * math.sqrt(math.pi) * alpha / area)
     for m in range(-n_g, n_g + 1):
         for n in range(-n_g, n_g + 1):
@@ -151,7 +153,7 @@ def dipolar_kernel(Lx, Ly, a1=(1.0, 0.0), a2=(0.5, math.sqrt(3) / 2), *, alpha=N
     return K.reshape(Lx, Ly)
 
 
-def image_sum(Lx, Ly, a1=(1.0, 0.0), a2=(0.5, math.sqrt(3) / 2), *, shells=200,
+def image_sum(Lx, Ly, a1=_A1, a2=_A2, *, shells=200,
               tail=True) -> np.ndarray:
     """Brute-force periodic sum of 1/r^3 over the images |m|, |n| <= ``shells``
     inside the disc of radius shells * (smaller supercell height), shape
@@ -184,7 +186,7 @@ def image_sum(Lx, Ly, a1=(1.0, 0.0), a2=(0.5, math.sqrt(3) / 2), *, shells=200,
 
 def _check_real(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")  # noqa: TRY004
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"{name} must be a finite real number, got {value!r}")
@@ -487,7 +489,8 @@ class _DipolarLocal(Updater):
                              f"(random-site selection), got {sweep!r}")
         self.sweep = sweep
         if not isinstance(structure_factor, (bool, np.bool_)):
-            raise ValueError(f"structure_factor must be True or False, got {structure_factor!r}")
+            raise ValueError(  # noqa: TRY004 - an option value, like sweep=
+                f"structure_factor must be True or False, got {structure_factor!r}")
         self.record_sq = bool(structure_factor)
         self.naive = bool(naive)            # O(N) per proposal baseline (benchmarks, tests)
         self.raw_names = ("X", "Y", "sq") if self.record_sq else ("X", "Y")
