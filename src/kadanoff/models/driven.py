@@ -562,7 +562,7 @@ class _KineticUpdater(_DrivenUpdater):
         if P:
             self.raw_names = self.raw_names + ("overlap",)
             self.raw_shapes = {**self.raw_shapes, "overlap": (P,)}
-        self._fields = np.zeros((2, model.n_sites))
+        self._fields = np.zeros((3, model.n_sites))
         self._no_overlap = np.zeros((0, 0))
 
     def _call(self, state, rng_state, n_measure, every, raw, smap):
@@ -574,7 +574,7 @@ class _KineticUpdater(_DrivenUpdater):
         else:
             method = _METROPOLIS if self.algorithm == "metropolis" else _HEATBATH
             _kernel().kinetic_seq_run(state, m.J, m.h, self.beta, method, rng_state, n_measure,
-                                      every, m.patterns, raw["X"], ov, smap)
+                                      every, m.patterns, raw["X"], ov, smap, self._fields)
 
     def info(self):
         return {"entropy_map": self.entropy_map,
