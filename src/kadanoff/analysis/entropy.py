@@ -163,12 +163,20 @@ def _closed_classes(A):
 
 
 def _stationary(Q):
-    """Stationary row vector of the generator Q (rows sum to 0) supported on one closed class."""
+    """Stationary row vector of the generator Q (rows sum to 0) supported on one closed class.
+
+    Solves Q^T p = 0 with one (redundant) equation replaced by sum(p) = 1; least squares if
+    that system is numerically singular."""
     n = Q.shape[0]
-    A = np.vstack([Q.T, np.ones((1, n))])
-    b = np.zeros(n + 1)
+    A = Q.T.copy()
+    A[-1, :] = 1.0
+    b = np.zeros(n)
     b[-1] = 1.0
-    p, *_ = np.linalg.lstsq(A, b, rcond=None)
+    try:
+        p = np.linalg.solve(A, b)
+    except np.linalg.LinAlgError:
+        A = np.vstack([Q.T, np.ones((1, n))])
+        p, *_ = np.linalg.lstsq(A, np.r_[np.zeros(n), 1.0], rcond=None)
     p = np.clip(p, 0.0, None)
     return p / p.sum()
 
