@@ -157,6 +157,11 @@ def test_early_warning_object(series):
     assert ew2.p_values == ew.p_values
     np.testing.assert_allclose(ew2.indicators["return_rate"], ew.indicators["return_rate"],
                                equal_nan=True)
+    ew3 = ews.EarlyWarning(window=0.4).compute(Results({"x": series, "t": 0.5 * np.arange(600)}),
+                                               "x")
+    np.testing.assert_allclose(ew3.time, ew.time)
+    np.testing.assert_allclose(ew3.indicators["return_rate"], ew.indicators["return_rate"],
+                               equal_nan=True)
 
 
 def test_plot(series, tmp_path):

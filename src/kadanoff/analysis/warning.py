@@ -506,13 +506,17 @@ class EarlyWarning:
         self._computed = False
 
     def compute(self, data, name=None, *, time=None) -> "EarlyWarning":
-        """Indicators of ``data`` (1-D array, or Results/mapping with series ``name``);
-        ``time`` (equally spaced) defaults to ``dt`` times the index. Returns self."""
+        """Indicators of ``data`` (1-D array, or Results/mapping with series ``name``).
+
+        ``time`` (equally spaced) defaults to the series ``"t"`` of a Results that has one
+        (reaction-diffusion runs), else to ``dt`` times the index. Returns self."""
         if isinstance(data, Mapping):
             if name is None:
                 raise ValueError(f"data is a Results/mapping: give the series name, one of "
                                  f"{sorted(data)}")
             x = data[name]
+            if time is None and name != "t" and "t" in data:
+                time = data["t"]                    # e.g. reaction-diffusion Results
         else:
             if name is not None:
                 raise ValueError("name is only used with Results (or another mapping of series)")
