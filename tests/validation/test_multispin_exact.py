@@ -1,0 +1,63 @@
+"""The bit-packed (multispin) Ising kernel against the exact finite-torus
+energy and specific heat (Kaufman; shared/reference for L = 64) and against
+the general CSR kernel (two-sample tests), within 4 standard errors computed
+from the runs' own error bars."""
+import math
+
+import pytest
+
+import kadanoff as kd
+from kadanoff.theory import T_C_SQUARE, ising2d_torus
+
+from .helpers import Z_MAX, assert_close
+from .test_ising_exact import _reference
+
+
+def _run(lat, T, algorithm, seed, sweeps, kernel="multispin", J=1.0):
+    sim = kd.Simulation(kd.Ising(lat, J=J), T=T, algorithm=algorithm, rng=seed, kernel=kernel)
+    res = sim.run(sweeps=sweeps, thermalize=5_000)
+    assert res.meta["algorithm_info"]["kernel"] == kernel
+    return res
+
+
+# L = 64: one word per row, colours alternate between lanes (masked updates);
+# L = 128: two words per row, a word holds one colour. (At T_c the energy of
+# L = 128 has tau_int ~ 10^3 sweeps under heat bath: too slow for this file.)
+@pytest.mark.parametrize("algorithm", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("T", [2.0, T_C_SQUARE, 2.5])
+def test_exact_L64(algorithm, T):
+    res = _run(kd.lattice.square(64), T, algorithm, seed=31, sweeps=100_000)
+    assert_close(res, _reference()(64, T), f"multispin L=64 {algorithm} T={T}", keys=("e",),
+                 derived=("C",))
+
+
+@pytest.mark.parametrize("algorithm", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("T", [2.0, 2.5, 3.0])
+def test_exact_L128(algorithm, T):
+    res = _run(kd.lattice.square(128), T, algorithm, seed=32, sweeps=40_000)
+    exact = ising2d_torus(128, T=T)
+    assert_close(res, exact, f"multispin L=128 {algorithm} T={T}", keys=("e",), derived=("C",))
+
+
+def _two_sample(a, b, keys, label):
+    z = {}
+    for k in keys:
+        z[k] = (a.mean(k) - b.mean(k)) / math.hypot(a.error(k), b.error(k))
+    bad = {k: round(float(v), 2) for k, v in z.items() if not abs(v) < Z_MAX}
+    assert not bad, f"{label}: multispin vs general |z| >= {Z_MAX}: {bad} (all: {z})"
+
+
+@pytest.mark.parametrize("lat, T, J, algorithm", [
+    (kd.lattice.square(128), 2.4, 1.0, "metropolis"),
+    (kd.lattice.square(64, 8), 2.2, 1.0, "heatbath"),
+    (kd.lattice.square(128, 8), 2.2, 1.0, "heatbath"),
+    (kd.lattice.square(64, 4), 2.0, -1.0, "metropolis"),       # antiferromagnet
+    (kd.lattice.cubic(64, 4, 4), 4.2, 1.0, "metropolis"),
+    (kd.lattice.cubic(64, 2, 4), 3.5, 1.0, "heatbath"),
+])
+def test_agrees_with_general_kernel(lat, T, J, algorithm):
+    sweeps = 30_000
+    fast = _run(lat, T, algorithm, seed=41, sweeps=sweeps, J=J)
+    slow = _run(lat, T, algorithm, seed=42, sweeps=sweeps, kernel="general", J=J)
+    keys = ("e", "m2", "m4", "abs_m") + (("m2_k",) if "m2_k" in set(fast) else ())
+    _two_sample(fast, slow, keys, f"{lat.describe()['shape']} {algorithm}")
