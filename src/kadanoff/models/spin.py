@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 
 import numpy as np
 from scipy.special import expit
@@ -561,8 +562,35 @@ class _Observables:
         plaq = _square_plaquettes(lat) if vortices else None
         self.plaquettes = np.zeros(0, dtype=np.int32) if plaq is None else plaq.ravel()
         self.n_plaquettes = 0 if plaq is None else len(plaq)
-        self.angle = np.zeros(lat.n_sites if self.n_plaquettes else 0)
-        self.work = np.zeros(2 * d * max(self.n_axes, 1) + 2 * max(self.n_dirs, 1))
+        self._angle_size = lat.n_sites if self.n_plaquettes else 0
+        self._work_size = 2 * d * max(self.n_axes, 1) + 2 * max(self.n_dirs, 1)
+        self._scratch = threading.local()
+
+    # The measurement scratch is written inside the kernels (without the GIL),
+    # so every thread gets its own: Simulations of one model object (or the
+    # replicas of ParallelTempering) may run in parallel threads.
+    @property
+    def work(self) -> np.ndarray:
+        w = getattr(self._scratch, "work", None)
+        if w is None:
+            w = self._scratch.work = np.zeros(self._work_size)
+        return w
+
+    @property
+    def angle(self) -> np.ndarray:
+        a = getattr(self._scratch, "angle", None)
+        if a is None:
+            a = self._scratch.angle = np.zeros(self._angle_size)
+        return a
+
+    def __getstate__(self):           # pickling (process pools): no thread-local
+        state = dict(self.__dict__)
+        del state["_scratch"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._scratch = threading.local()
 
     def buffers(self):
         return {"X": (self.d + 4,)}
