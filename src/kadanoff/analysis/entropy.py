@@ -581,36 +581,43 @@ class KLD:
 
     @property
     def divergence(self) -> np.ndarray:
+        """D_k for k = 1..order (nats; bias-corrected as configured)."""
         self._need()
         return self._D
 
     @property
     def divergence_error(self) -> np.ndarray:
+        """Jackknife errors of ``divergence``."""
         self._need()
         return self._D_err
 
     @property
     def rate_by_order(self) -> np.ndarray:
+        """(D_k - D_{k-1}) / dt for k = 1..order (first entry 0)."""
         self._need()
         return self._rate
 
     @property
     def rate_error(self) -> np.ndarray:
+        """Jackknife errors of ``rate_by_order``."""
         self._need()
         return self._rate_err
 
     @property
     def dropped(self) -> np.ndarray:
+        """Probability mass of k-grams with an unseen reverse (dropped), per order."""
         self._need()
         return self._dropped
 
     @property
     def n_states(self) -> int:
+        """Number of distinct states seen."""
         self._need()
         return self._n_states
 
     @property
     def n_samples(self) -> int:
+        """Number of samples used."""
         self._need()
         return self._n_samples
 

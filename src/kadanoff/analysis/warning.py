@@ -581,46 +581,55 @@ class EarlyWarning:
 
     @property
     def time(self):
+        """Time of every sample (window values are labelled by their last sample)."""
         self._need()
         return self._t
 
     @property
     def series(self):
+        """The input series."""
         self._need()
         return self._x
 
     @property
     def trend(self):
+        """The trend removed by the detrending."""
         self._need()
         return self._trend
 
     @property
     def residuals(self):
+        """series - trend, the input to the indicators."""
         self._need()
         return self._res
 
     @property
     def window_points(self) -> int:
+        """Rolling-window length in points."""
         self._need()
         return self._w
 
     @property
     def indicators(self) -> dict:
+        """dict name -> indicator series (NaN before the first full window)."""
         self._need()
         return dict(self._ind)
 
     @property
     def kendall_tau(self) -> dict:
+        """dict name -> Kendall tau_b of the indicator against time."""
         self._need()
         return dict(self._tau)
 
     @property
     def p_values(self) -> dict:
+        """dict surrogate kind -> dict name -> p-value (empty without surrogates)."""
         self._need()
         return {k: dict(v) for k, v in self._p.items()}
 
     @property
     def surrogate_tau(self) -> dict:
+        """dict surrogate kind -> dict name -> Kendall tau of every surrogate."""
         self._need()
         return {k: dict(v) for k, v in self._sur_tau.items()}
 
