@@ -79,6 +79,8 @@ ctypedef struct Engine:
     uint8_t* dirty            # NULL: no journal
     int32_t* journal
     Py_ssize_t n_journal
+    const double* lnr         # per channel ln(w_forward / w_backward) (NULL: not tracked)
+    double entropy            # sum of lnr over the executed events
     double t, t_last
     double pend, logacc       # waiting-time uniforms since the last accepted event
     int64_t events, proposals, since_accept
@@ -319,6 +321,8 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
         logacc = 0.0
         n_rej = 0
         _set_label(e, slot, e.prod[2 * c])
+        if e.lnr != NULL:
+            e.entropy += e.lnr[c]
         if partner >= 0:
             _set_label(e, partner, e.prod[2 * c + 1])
         e.events += 1
@@ -337,7 +341,7 @@ cdef void _init_engine(Engine* e, uint8_t[::1] labels, int32_t[:, ::1] members,
                        const double[:, ::1] par, const int32_t[::1] ptr,
                        const double[::1] cum, const uint8_t[:, ::1] prod,
                        const double[::1] site_w, uint64_t[::1] rng_state,
-                       const int64_t[::1] grid):
+                       const int64_t[::1] grid, const double[::1] lnr):
     e.labels = &labels[0]
     e.members = &members[0, 0]
     e.pos = &pos[0]
@@ -359,6 +363,8 @@ cdef void _init_engine(Engine* e, uint8_t[::1] labels, int32_t[:, ::1] members,
     e.prod = &prod[0, 0] if prod.shape[0] > 0 else NULL
     e.site_w = &site_w[0] if site_w.shape[0] > 0 else NULL
     e.wsum = 0.0
+    e.lnr = &lnr[0] if lnr.shape[0] > 0 else NULL
+    e.entropy = 0.0
     e.dirty = NULL
     e.journal = NULL
     e.n_journal = 0
@@ -390,18 +396,27 @@ def advance(uint8_t[::1] labels, int32_t[:, ::1] members, int32_t[::1] pos,
             const double[:, ::1] par, const int32_t[::1] ptr, const double[::1] cum,
             const uint8_t[:, ::1] prod, uint64_t[::1] rng_state,
             double[::1] clock, int64_t[::1] counters, double t_stop, int64_t max_proposals,
-            const int64_t[::1] grid):
+            const int64_t[::1] grid, const double[::1] lnr=None):
     """Advance one trajectory from clock[0] towards t_stop.
 
     clock = [t, t_last_event, logacc, prod] (the last two: pending waiting-time
-    uniforms of a paused run; start with 0, 1); counters = [events, proposals, since_accept]
+    uniforms of a paused run; start with 0, 1), optionally followed by
+    clock[4] = the entropy produced so far: with a non-empty `lnr` (one
+    ln(w_forward / w_backward) per channel, in `cum` order) every executed
+    event adds its channel's value; counters = [events, proposals, since_accept]
     (both updated in place).  Returns 0 (reached t_stop), 1 (absorbing state;
     clock[1] is the absorption time) or 2 (max_proposals used up).
     """
     cdef Engine e
     cdef double[::1] no_w = clock[:0]
+    cdef bint track = lnr is not None and lnr.shape[0] > 0 and clock.shape[0] > 4
+    cdef const double[::1] use_lnr = no_w
+    if track:
+        use_lnr = lnr
     _init_engine(&e, labels, members, pos, count, K, zmax, indptr, indices, par, ptr, cum,
-                 prod, no_w, rng_state, grid)
+                 prod, no_w, rng_state, grid, use_lnr)
+    if track:
+        e.entropy = clock[4]
     e.t = clock[0]
     e.t_last = clock[1]
     e.logacc = clock[2]
@@ -414,6 +429,8 @@ def advance(uint8_t[::1] labels, int32_t[:, ::1] members, int32_t[::1] pos,
     clock[1] = e.t_last
     clock[2] = e.logacc
     clock[3] = e.pend
+    if track:
+        clock[4] = e.entropy
     counters[0] += e.events
     counters[1] += e.proposals
     counters[2] = e.since_accept
@@ -429,9 +446,12 @@ def ensemble(uint8_t[::1] labels, int32_t[:, ::1] members, int32_t[::1] pos,
              const double[::1] site_w, uint8_t[::1] dirty, int32_t[::1] journal,
              const double[::1] times, Py_ssize_t n_runs,
              int64_t[:, :, ::1] out_count, double[:, ::1] out_w, double[::1] out_absorbed,
-             int64_t[::1] counters, const int64_t[::1] grid):
+             int64_t[::1] counters, const int64_t[::1] grid, const double[::1] lnr=None,
+             double[:, ::1] out_s=None):
     """n_runs independent trajectories from the configuration in `labels`
     (with its class lists), recorded at the increasing `times` (from t = 0).
+    With a non-empty `lnr` (see advance), out_s[r, m] is the entropy
+    produced by run r up to times[m].
 
     out_count[r, m, a]: slots with label a at times[m]; out_w[r, m]: sum of
     site_w over particle slots (if site_w is non-empty); out_absorbed[r]: the
@@ -440,8 +460,12 @@ def ensemble(uint8_t[::1] labels, int32_t[:, ::1] members, int32_t[::1] pos,
     The configuration is restored on return.
     """
     cdef Engine e
+    cdef bint track = lnr is not None and lnr.shape[0] > 0 and out_s is not None
+    cdef const double[::1] use_lnr = times[:0]
+    if track:
+        use_lnr = lnr
     _init_engine(&e, labels, members, pos, count, K, zmax, indptr, indices, par, ptr, cum,
-                 prod, site_w, rng_state, grid)
+                 prod, site_w, rng_state, grid, use_lnr)
     cdef uint8_t* init_labels = NULL
     cdef Py_ssize_t r, m, a, i, slot, n_times = times.shape[0], L = count.shape[0]
     cdef int status
@@ -465,6 +489,7 @@ def ensemble(uint8_t[::1] labels, int32_t[:, ::1] members, int32_t[::1] pos,
             e.logacc = 0.0
             e.since_accept = 0
             e.wsum = w0
+            e.entropy = 0.0
             status = STATUS_TIME
             out_absorbed[r] = INFINITY
             for m in range(n_times):
@@ -476,6 +501,8 @@ def ensemble(uint8_t[::1] labels, int32_t[:, ::1] members, int32_t[::1] pos,
                     out_count[r, m, a] = e.count[a]
                 if track_w:
                     out_w[r, m] = e.wsum
+                if track:
+                    out_s[r, m] = e.entropy
             # restore the initial configuration
             for i in range(e.n_journal):
                 slot = e.journal[i]

@@ -10,6 +10,7 @@ from .models.reaction import (
     contact_process,
     correlation,
     lotka_volterra,
+    parse_reversible,
     parse_rule,
     plot_snapshot,
     plot_spacetime,
@@ -18,6 +19,6 @@ from .models.reaction import (
     two_species_annihilation,
 )
 
-__all__ = ["System", "Ensemble", "Rule", "parse_rule", "contact_process", "birth_death",
+__all__ = ["System", "Ensemble", "Rule", "parse_rule", "parse_reversible", "contact_process", "birth_death",
            "annihilation", "two_species_annihilation", "lotka_volterra", "rock_paper_scissors",
            "correlation", "plot_snapshot", "plot_spacetime", "save_movie"]

@@ -55,7 +55,7 @@ from .. import _random
 from ..results import Estimate, Results, versions
 
 __all__ = [
-    "Rule", "parse_rule", "System", "Ensemble",
+    "Rule", "parse_rule", "parse_reversible", "System", "Ensemble",
     "contact_process", "birth_death", "annihilation", "two_species_annihilation",
     "lotka_volterra", "rock_paper_scissors",
     "correlation", "plot_snapshot", "plot_spacetime", "save_movie",
@@ -203,17 +203,59 @@ def parse_rule(rule, rate=None) -> Rule:
 # ----------------------------------------------------------- compiling
 
 
+def parse_reversible(rule, rates=None) -> tuple:
+    """Parse ``"A + B <-> C @ 2.0, 0.5"`` (or a string without ``@`` plus
+    ``rates = (k_forward, k_backward)``) into the two rules
+    ``"A + B -> C @ 2.0"`` and ``"C -> A + B @ 0.5"``."""
+    if not isinstance(rule, str) or "<->" not in rule:
+        raise ValueError(f"a reversible rule is a string with '<->', got {rule!r}")
+    text = rule
+    body, at, rtext = text.partition("@")
+    if at:
+        if rates is not None:
+            _fail(text, len(body), "rates given twice (in the string and as an argument)")
+        parts = [x.strip() for x in rtext.split(",")]
+        if len(parts) != 2:
+            _fail(text, len(body) + 1, "a reversible rule needs two rates: "
+                                       "'@ k_forward, k_backward'")
+        rates = parts
+    if rates is None:
+        _fail(text, len(text), "missing rates: end the rule with '@ k_forward, k_backward'")
+    if isinstance(rates, str) or not hasattr(rates, "__len__") or len(rates) != 2:
+        raise ValueError(f"rule {text!r}: give two rates (k_forward, k_backward), got {rates!r}")
+    k = []
+    for r in rates:
+        try:
+            k.append(float(r))
+        except (TypeError, ValueError):
+            _fail(text, len(body) + 1, f"the rates after @ must be numbers, got {r!r}")
+    arrow = body.index("<->")
+    if body.find("<->", arrow + 3) >= 0 or "->" in body[arrow + 3:] or "->" in body[:arrow]:
+        _fail(text, arrow, "a reversible rule has exactly one '<->' and no '->'")
+    left, right = body[:arrow], body[arrow + 3:]
+    fwd = parse_rule(f"{left.strip()} -> {right.strip()}", k[0])
+    bwd = parse_rule(f"{right.strip()} -> {left.strip()}", k[1])
+    return Rule(fwd.kind, fwd.left, fwd.right, fwd.rate, text), \
+        Rule(bwd.kind, bwd.left, bwd.right, bwd.rate, text)
+
+
+def _one(text, rate=None):
+    if isinstance(text, str) and "<->" in text:
+        return list(parse_reversible(text, rate))
+    return [parse_rule(text, rate)]
+
+
 def _as_rules(rules):
     if isinstance(rules, (str, Rule)):
         rules = [rules]
     if isinstance(rules, Mapping):
-        return [parse_rule(k, v) for k, v in rules.items()]
+        return [r for k, v in rules.items() for r in _one(k, v)]
     out = []
     for r in rules:
         if isinstance(r, (tuple, list)) and len(r) == 2 and isinstance(r[0], str):
-            out.append(parse_rule(r[0], r[1]))
+            out.extend(_one(r[0], r[1]))
         else:
-            out.append(parse_rule(r))
+            out.extend(_one(r))
     return out
 
 
@@ -229,7 +271,9 @@ class System:
     rules : sequence of rule strings (``"A,B -> A,A @ 1.5"``), ``(string, rate)``
         pairs, or a mapping ``{string: rate}``. See the module docstring for
         the grammar and the rate convention (mass action over slots; per bond
-        for neighbour rules).
+        for neighbour rules). A reversible reaction is one string with both
+        rates, ``"A + B <-> C @ k_forward, k_backward"`` (or a pair
+        ``(string, (k_f, k_b))``); it stands for the two rules.
     diffusion : float or mapping {species: rate}, optional
         Hopping rate D to each neighbouring vacancy (adds ``"X,0 -> 0,X @ D"``).
     capacity : int >= 1
@@ -238,9 +282,28 @@ class System:
         Default initial configuration for ``run`` (see :meth:`check_state`).
     name : str
         Short description for metadata.
+    entropy : bool
+        Accumulate the stochastic entropy production (see below); needs every
+        transition to have a reverse with a positive rate (ValueError naming
+        the irreversible rules otherwise).
 
     Neighbour rules act on every bond at the same rate: the lattice's bond
     weights are not used.
+
+    **Entropy production** (``entropy=True``). Every executed event adds
+    ln(w_forward / w_backward) (k_B = 1): w_forward is the total rate, over
+    the rules of the event's kind (one slot / two slots of one site /
+    neighbour pair), of the change it made to the slots it touched, and
+    w_backward the total rate of the change back on the same slots (each
+    kind is its own mechanism, like distinct reaction channels). ``run``
+    records ``entropy`` (cumulative, per site, from t = 0) and ``ensemble``
+    ``Ensemble.entropy`` (per site, per run and time), so the steady-state
+    entropy production rate per site is the slope. For slots of one site,
+    which are exchangeable, the bookkeeping is on multisets; it differs from
+    the entropy production of the site-count master equation only by a
+    boundary term (the log of the number of slot labellings), so the
+    steady-state rates agree with the Schnakenberg value of that master
+    equation. Detailed-balance schemes give zero within errors.
 
     Attributes
     ----------
@@ -250,7 +313,7 @@ class System:
     """
 
     def __init__(self, lattice, species, rules, *, diffusion=None, capacity=1, initial=None,
-                 name="reaction", params=None):
+                 name="reaction", params=None, entropy=False):
         if not hasattr(lattice, "indptr") or not hasattr(lattice, "n_sites"):
             raise TypeError(f"lattice must be a kadanoff Lattice, got {type(lattice).__name__}")
         self.lattice = lattice
@@ -282,7 +345,14 @@ class System:
         for r in rules:
             self._check_rule(r)
         self.rules = tuple(rules)
+        if not isinstance(entropy, (bool, np.bool_)):
+            raise TypeError(f"entropy must be True or False, got {entropy!r}")
+        self.entropy = bool(entropy)
         self._compile()
+        if self.entropy and self._lnr is None:
+            raise ValueError("entropy=True needs every reaction to have a reverse with a "
+                             f"positive rate; without one: {self._irreversible}. Add the "
+                             "reverse rules (e.g. 'A + B <-> C @ k_f, k_b')")
         self.initial = None if initial is None else self.check_state(initial)
         self._labels = None
 
@@ -372,19 +442,21 @@ class System:
         groups = {}
         for kind, a, b, a2, b2, rate in chans:
             q = a if kind == 0 else (L + a * L + b if kind == 1 else L + L * L + a * L + b)
-            groups.setdefault(q, []).append((rate, a2, b2))
+            groups.setdefault(q, []).append((rate, a2, b2, kind, a, b))
         nq = L + 2 * L * L
         ptr = np.zeros(nq + 1, dtype=np.int32)
-        cum, prod = [], []
+        cum, prod, order = [], [], []
         totals = np.zeros(nq)
         for q in range(nq):
             c = 0.0
-            for rate, a2, b2 in groups.get(q, []):
+            for rate, a2, b2, kind, a, b in groups.get(q, []):
                 c += rate
                 cum.append(c)
                 prod.append((a2, b2))
+                order.append((kind, a, b, a2, b2))
             totals[q] = c
             ptr[q + 1] = len(cum)
+        self._lnr, self._irreversible = self._log_ratios(chans, order)
         par = np.zeros((L, 8))
         inv = lambda v: 1.0 / v if v > 0 else 0.0
         for a in range(L):
@@ -407,6 +479,51 @@ class System:
                 zmax == 2 * len(lat.shape) and lat.common_degree == zmax:
             grid = np.array(lat.shape, dtype=np.int64)
         self._grid = grid
+
+    def _log_ratios(self, chans, order):
+        """ln(w_forward / w_backward) per compiled channel (``order``: the
+        channels in table order), or (None, [irreversible rules]).
+
+        Concrete changes: one slot a -> a' (kind 0); an unordered pair of
+        slots of one site, multiset {a, b} -> {a', b'} (kind 1; a directed
+        entry with a == b has half the rule's rate and either slot initiates
+        it); a slot at i and one at a neighbour j, (a, b) -> (a', b') (kind
+        2), initiated from i by (a, b, a', b') or from j by (b, a, b', a').
+        """
+        W = {}
+        for kind, a, b, a2, b2, rate in chans:
+            if kind == 0:
+                key = (0, a, a2)
+            elif kind == 1:
+                key = (1, tuple(sorted((a, b))), tuple(sorted((a2, b2))))
+                rate = rate * (2 if a == b else 1)
+            else:
+                key = (2, a, b, a2, b2)
+            W[key] = W.get(key, 0.0) + rate
+
+        def total(kind, a, b, a2, b2):
+            if kind == 0:
+                return W.get((0, a, a2), 0.0)
+            if kind == 1:
+                return W.get((1, tuple(sorted((a, b))), tuple(sorted((a2, b2)))), 0.0)
+            return W.get((2, a, b, a2, b2), 0.0) + W.get((2, b, a, b2, a2), 0.0)
+
+        lnr, bad = [], []
+        names = ("0",) + self.species
+        for kind, a, b, a2, b2 in order:
+            wf, wb = total(kind, a, b, a2, b2), total(kind, a2, b2, a, b)
+            if wb <= 0.0:
+                if kind == 0:
+                    bad.append(f"{names[a]} -> {names[a2]}")
+                elif kind == 1:
+                    bad.append(f"{names[a]} + {names[b]} -> {names[a2]} + {names[b2]}")
+                else:
+                    bad.append(f"{names[a]},{names[b]} -> {names[a2]},{names[b2]}")
+                continue
+            lnr.append(math.log(wf / wb))
+        if bad:
+            return None, sorted(set(bad))
+        return np.ascontiguousarray(lnr, dtype=np.float64), []
 
     # -- states -----------------------------------------------------------
     @property
@@ -555,6 +672,7 @@ class System:
     def describe(self) -> dict:
         return {"model": self.name, "species": list(self.species),
                 "rules": [str(r) for r in self.rules], "rates": [r.rate for r in self.rules],
+                **({"entropy": True} if self.entropy else {}),
                 "capacity": self.capacity, "diffusion": dict(self.diffusion),
                 "lattice": self.lattice.describe(), "n_sites": self.n_sites, **self.params}
 
@@ -566,8 +684,9 @@ class System:
         Records at times 0, record_every, 2 record_every, ... <= t_max (default
         t_max / 100), or at the increasing ``times``. Series: ``t``,
         ``density`` (particles per site, all species), ``density_<species>``,
-        and with ``snapshots=True`` the configuration ``snapshot`` at each
-        recording time. The run ends early in an absorbing state (the series
+        with ``snapshots=True`` the configuration ``snapshot`` at each
+        recording time, and for a System with ``entropy=True`` the entropy
+        produced since t = 0 per site, ``entropy``. The run ends early in an absorbing state (the series
         then end at the first recording time after absorption, which shows
         the absorbing configuration; ``meta["absorbed"]``,
         ``meta["absorption_time"]``) or when ``stop(system, t)`` returns True
@@ -583,9 +702,10 @@ class System:
         slots = self._initial_slots(initial)
         members, pos, count = self._buffers(slots)
         kern = _kernel()
-        clock = np.array([0.0, 0.0, 0.0, 1.0])
+        clock = np.array([0.0, 0.0, 0.0, 1.0, 0.0])
+        lnr = self._lnr if self.entropy else np.zeros(0)
         counters = np.zeros(3, dtype=np.int64)
-        rows, snaps = [], []
+        rows, snaps, ent = [], [], []
         absorbed, stopped = False, False
         chunk = _Chunker()
         bar = _bar(progress, t_max, self.name)
@@ -598,13 +718,14 @@ class System:
                 status = kern.advance(slots, members, pos, count, self.capacity, self._zmax,
                                       self._indptr, self._indices, self._par, self._ptr,
                                       self._cum, self._prod, rng_state, clock, counters,
-                                      float(t_rec), n, self._grid)
+                                      float(t_rec), n, self._grid, lnr)
                 chunk.done(n, time.perf_counter() - t0, status == _STATUS_PROPOSALS)
                 if bar is not None:
                     bar.update(float(clock[0]) - bar.n)
                 if status == _STATUS_ABSORBED:
                     absorbed = True
             rows.append((t_rec, count.copy()))
+            ent.append(clock[4])
             if snapshots:
                 snaps.append(self._public(slots))
             if absorbed:
@@ -621,6 +742,8 @@ class System:
             series[f"density_{s}"] = dens[:, k]
         if snapshots:
             series["snapshot"] = np.array(snaps)
+        if self.entropy:
+            series["entropy"] = np.array(ent) / self.n_sites
         meta = {**self.describe(), "t_max": t_max, "t_final": float(t[-1]) if len(t) else 0.0,
                 "absorbed": absorbed, "absorption_time": float(clock[1]) if absorbed else None,
                 "stopped_early": stopped, "events": int(counters[0]),
@@ -643,6 +766,8 @@ class System:
         random mixtures; each run then costs O(N) set-up).
         ``site_weights`` (N,): also record the sum of the weights of the
         sites' particles (e.g. squared distances, for spreading).
+        With ``entropy=True`` (System), ``Ensemble.entropy`` (runs, T) is the
+        entropy each run produced up to each time, per site.
         """
         runs = _positive_int(runs, "runs")
         batch = _positive_int(batch, "batch")
@@ -672,6 +797,8 @@ class System:
         out = np.zeros((runs, len(times), self._L), dtype=np.int64)
         out_w = np.zeros((runs, len(times) if len(w) else 0))
         absorbed = np.zeros(runs)
+        out_s = np.zeros((runs, len(times))) if self.entropy else None
+        lnr = self._lnr if self.entropy else np.zeros(0)
         counters = np.zeros(3, dtype=np.int64)
         bar = _bar(progress, runs, self.name, unit="run")
         kern = _kernel()
@@ -687,7 +814,8 @@ class System:
                           self._indices, self._par, self._ptr, self._cum, self._prod, st,
                           w, dirty, journal, times, r1 - r0, out[r0:r1],
                           out_w[r0:r1] if len(w) else np.zeros((r1 - r0, 0)),
-                          absorbed[r0:r1], counters, self._grid)
+                          absorbed[r0:r1], counters, self._grid, lnr,
+                          out_s[r0:r1] if out_s is not None else None)
             if bar is not None:
                 bar.update(r1 - r0)
         if bar is not None:
@@ -696,7 +824,8 @@ class System:
                 "events": int(counters[0]), "proposals": int(counters[1]),
                 "seconds": time.perf_counter() - started, "versions": versions()}
         return Ensemble(times, out[..., 1:], absorbed, out_w if len(w) else None,
-                        self.species, self.n_sites, meta)
+                        self.species, self.n_sites, meta,
+                        entropy=None if out_s is None else out_s / self.n_sites)
 
     def __repr__(self):
         return (f"<reaction.System {self.name}: species={list(self.species)} "
@@ -773,13 +902,17 @@ class Ensemble:
     counts : (runs, T, S) particles of each species at each time
     absorption_time : (runs,) time of absorption, +inf if not absorbed by times[-1]
     weights : (runs, T) or None, sums of the particles' site weights
+    entropy : (runs, T) or None, entropy produced per site up to each time
+        (Systems with ``entropy=True``)
     """
 
-    def __init__(self, times, counts, absorption_time, weights, species, n_sites, meta):
+    def __init__(self, times, counts, absorption_time, weights, species, n_sites, meta,
+                 entropy=None):
         self.times = np.asarray(times)
         self.counts = counts
         self.absorption_time = absorption_time
         self.weights = weights
+        self.entropy = entropy
         self.species = tuple(species)
         self.n_sites = n_sites
         self.meta = meta
