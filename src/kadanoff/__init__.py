@@ -23,10 +23,11 @@ __all__ = ["__version__", "lattice", "Lattice", "Ising", "Potts", "Clock", "XY",
 def __getattr__(name):
     # Imported on first use, which keeps ``import kadanoff`` fast and lets the
     # dipolar and driven families live in their own modules.
+    import importlib
     if name == "DipolarClock":
-        from .models.dipolar import DipolarClock
-        return DipolarClock
+        return importlib.import_module(".models.dipolar", __name__).DipolarClock
     if name == "driven":
-        from . import driven
-        return driven
+        # import_module, not ``from . import driven``: the latter asks this
+        # very __getattr__ for the attribute first and recurses
+        return importlib.import_module(".driven", __name__)
     raise AttributeError(f"module 'kadanoff' has no attribute {name!r}")
