@@ -230,3 +230,66 @@ def test_kinetic_bad_field_patterns_algorithm():
         kd.Simulation(drv.KineticIsing(J), T=1.0, algorithm="wolff")
     assert drv.KineticIsing(J).check_algorithm("synchronous") == "parallel"
     assert drv.KineticIsing(J).check_algorithm("heat_bath") == "glauber"
+
+
+# ------------------------------------------------- reversible reaction schemes
+def test_reversible_rules_parse_and_expand():
+    import kadanoff.reaction as rd
+    f, b = rd.parse_reversible("A + B <-> C @ 2, 0.5")
+    assert (f.left, f.right, f.rate) == (("A", "B"), ("C",), 2.0)
+    assert (b.left, b.right, b.rate) == (("C",), ("A", "B"), 0.5)
+    f2, b2 = rd.parse_reversible("A,0 <-> A,A", (1.5, 0.25))
+    assert (f2.kind, f2.right, b2.left, b2.rate) == ("pair", ("A", "A"), ("A", "A"), 0.25)
+    s = rd.System(kd.lattice.chain(4), "A,B,C", [("A + B <-> C", (2.0, 0.5))], capacity=2)
+    assert len(s.rules) == 2 and not s.entropy
+
+
+@pytest.mark.parametrize("text, rates, match", [
+    ("A <-> B @ 1", None, "two rates"),
+    ("A <-> B @ 1, x", None, "numbers"),
+    ("A <-> B @ 1, -1", None, ">= 0"),
+    ("A <-> B", None, "missing rates"),
+    ("A <-> B", (1.0,), "two rates"),
+    ("A <-> B @ 1, 2", (1.0, 2.0), "twice"),
+    ("A <-> B <-> C @ 1, 2", None, "exactly one"),
+    ("A -> B", None, "<->"),
+])
+def test_reversible_rules_bad_input(text, rates, match):
+    import kadanoff.reaction as rd
+    with pytest.raises(ValueError, match=match):
+        rd.parse_reversible(text, rates)
+
+
+def test_entropy_needs_reverses_and_keeps_outputs():
+    import kadanoff.reaction as rd
+    with pytest.raises(ValueError, match=r"A,0 -> A,A"):
+        rd.System(kd.lattice.chain(5), "A", ["A -> 0 @ 1", "A,0 -> A,A @ 2"], entropy=True)
+    with pytest.raises(TypeError, match="entropy"):
+        rd.System(kd.lattice.chain(5), "A", ["A <-> 0 @ 1, 1"], entropy="yes")
+    rules = ["A <-> 0 @ 1, 0.5", "A,0 <-> A,A @ 1.5, 0.4"]
+    plain = rd.System(kd.lattice.chain(12), "A", rules, diffusion=0.3)
+    track = rd.System(kd.lattice.chain(12), "A", rules, diffusion=0.3, entropy=True)
+    init = np.zeros(12, dtype=int)
+    r1 = plain.run(20.0, rng=3, record_every=1.0, initial=init)
+    r2 = track.run(20.0, rng=3, record_every=1.0, initial=init)
+    assert "entropy" not in r1 and r2["entropy"].shape == r1["t"].shape
+    np.testing.assert_array_equal(r1["density"], r2["density"])     # same trajectory
+    assert r2["entropy"][0] == 0.0
+    e1 = track.ensemble(5, [0.0, 5.0], rng=1, initial=init)
+    e2 = plain.ensemble(5, [0.0, 5.0], rng=1, initial=init)
+    np.testing.assert_array_equal(e1.counts, e2.counts)
+    assert e2.entropy is None and e1.entropy.shape == (5, 2)
+
+
+def test_entropy_reproducible():
+    """Same seed, same entropy bits (recording times change the stream, as
+    for every reaction run, so compare equal schedules)."""
+    import kadanoff.reaction as rd
+    s = rd.System(kd.lattice.square(8), "A,B", ["A <-> B @ 2, 0.5", "B <-> 0 @ 1, 0.3",
+                                                "0 <-> A @ 0.2, 0.4"], diffusion=0.5,
+                  entropy=True)
+    init = np.zeros(64, dtype=int)
+    a = s.run(30.0, rng=2, record_every=1.0, initial=init)
+    b = s.run(30.0, rng=2, record_every=1.0, initial=init)
+    np.testing.assert_array_equal(a["entropy"], b["entropy"])
+    assert a["entropy"][-1] > 0

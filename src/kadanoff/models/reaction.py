@@ -298,12 +298,12 @@ class System:
     kind is its own mechanism, like distinct reaction channels). ``run``
     records ``entropy`` (cumulative, per site, from t = 0) and ``ensemble``
     ``Ensemble.entropy`` (per site, per run and time), so the steady-state
-    entropy production rate per site is the slope. For slots of one site,
-    which are exchangeable, the bookkeeping is on multisets; it differs from
-    the entropy production of the site-count master equation only by a
-    boundary term (the log of the number of slot labellings), so the
-    steady-state rates agree with the Schnakenberg value of that master
-    equation. Detailed-balance schemes give zero within errors.
+    entropy production rate per site is the slope. The bookkeeping is on
+    slots; with K > 1 it differs from that of the site-count master
+    equation by a boundary term only (the change of ln of the number of
+    slot labellings of the counts), so the steady-state rates agree with
+    the Schnakenberg value of the count master equation. Detailed-balance
+    schemes give zero within errors.
 
     Attributes
     ----------
@@ -484,29 +484,22 @@ class System:
         """ln(w_forward / w_backward) per compiled channel (``order``: the
         channels in table order), or (None, [irreversible rules]).
 
-        Concrete changes: one slot a -> a' (kind 0); an unordered pair of
-        slots of one site, multiset {a, b} -> {a', b'} (kind 1; a directed
-        entry with a == b has half the rule's rate and either slot initiates
-        it); a slot at i and one at a neighbour j, (a, b) -> (a', b') (kind
-        2), initiated from i by (a, b, a', b') or from j by (b, a, b', a').
+        Concrete changes of slots: one slot a -> a' (kind 0); two slots s1,
+        s2 of one site (kind 1) or of neighbouring sites (kind 2),
+        (a, b) -> (a', b'), made by the directed entries (a, b, a', b')
+        initiated from s1 and (b, a, b', a') initiated from s2 (an entry
+        with a == b carries half the rule's rate, so that both slots may
+        initiate it).
         """
         W = {}
         for kind, a, b, a2, b2, rate in chans:
-            if kind == 0:
-                key = (0, a, a2)
-            elif kind == 1:
-                key = (1, tuple(sorted((a, b))), tuple(sorted((a2, b2))))
-                rate = rate * (2 if a == b else 1)
-            else:
-                key = (2, a, b, a2, b2)
+            key = (0, a, a2) if kind == 0 else (kind, a, b, a2, b2)
             W[key] = W.get(key, 0.0) + rate
 
         def total(kind, a, b, a2, b2):
             if kind == 0:
                 return W.get((0, a, a2), 0.0)
-            if kind == 1:
-                return W.get((1, tuple(sorted((a, b))), tuple(sorted((a2, b2)))), 0.0)
-            return W.get((2, a, b, a2, b2), 0.0) + W.get((2, b, a, b2, a2), 0.0)
+            return W.get((kind, a, b, a2, b2), 0.0) + W.get((kind, b, a, b2, a2), 0.0)
 
         lnr, bad = [], []
         names = ("0",) + self.species
