@@ -16,6 +16,8 @@
 # row of site (xi, yi) at lattice row y is the contiguous slice
 # K2[y - yi + Ly, Lx - xi : 2 Lx - xi] -- no modulo in the inner loop.
 #
+# With D = 0 the field is not needed and not updated (the plain clock model).
+#
 # A sweep is N single-site updates: sites 0 .. N-1 in index order, or N
 # uniformly drawn sites (random_sites).  Each step satisfies detailed balance:
 #   metropolis: n' uniform among the 5 other states, accept min(1, exp(-beta dE))
@@ -122,7 +124,7 @@ cdef inline int _site(signed char* s, double* h, Py_ssize_t i, const Tables* t,
         s[i] = <signed char>new
         dE[0] += de
         flip = (new - old) & 1
-        if flip and not naive:
+        if flip and not naive and D != 0.0:
             _add_row(h, K2, Lx, Ly, xi, yi, -2.0 * sig_old)
         return 1 + 2 * flip
     flip = (new - old) & 1
@@ -130,7 +132,7 @@ cdef inline int _site(signed char* s, double* h, Py_ssize_t i, const Tables* t,
         de += -2.0 * D * sig_old * hi
     s[i] = <signed char>new
     dE[0] += de
-    if flip and not naive:
+    if flip and not naive and D != 0.0:
         _add_row(h, K2, Lx, Ly, xi, yi, -2.0 * sig_old)
     return 1 + 2 * flip
 
