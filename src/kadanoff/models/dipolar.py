@@ -245,7 +245,8 @@ class DipolarClock(Model):
     h_i = sum_{j != i} K(r_i - r_j) sigma_j, so a proposal costs O(z + 1)
     and an accepted change of sigma_i costs one O(N) vectorised update of h
     (parity-preserving moves n -> n +- 2 do not touch it). The field is
-    recomputed from scratch (FFT) at the start of every kernel call, so
+    recomputed from scratch (FFT) at the start of every kernel call (and
+    not kept at all when D = 0), so
     replacing the state (``sim.state = ...``, parallel-tempering swaps) is
     safe. Option ``sweep="ordered"`` (default: sites in index order) or
     ``"random"`` (N random sites). Option ``structure_factor=True`` records
@@ -502,7 +503,8 @@ class _DipolarLocal(Updater):
 
     def run(self, state, rng_state, n_measure, every, raw):
         m = self.model
-        self.field = m.field(state)
+        # the field of this state (D = 0: not needed, the kernel leaves it alone)
+        self.field = m.field(state) if m.D != 0 else np.zeros(m.n_sites)
         energy = m.energy(state)
         # structure factor: one kernel call per measurement, S(q) from the state
         calls = [(n_measure, every)] if not self.record_sq or n_measure == 0 else \
