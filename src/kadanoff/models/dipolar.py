@@ -220,7 +220,10 @@ class DipolarClock(Model):
     is reconstructed from its abstract (clock coupling, sigma = (-1)^n,
     1/r^3 between all pairs, three-fold degenerate stripe ground state,
     which fixes the triangular lattice); normalisation conventions of the
-    paper may differ by constant factors. See the issue-5 note.
+    paper may differ by constant factors, and its D/J was not available.
+    ``examples/dipolar_clock_phases.py`` uses D/J = 0.1, whose stripe
+    period (12 rows) fits L = 36 and which shows the abstract's phase
+    sequence.
 
     Parameters
     ----------
