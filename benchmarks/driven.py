@@ -33,7 +33,6 @@ import numpy as np
 from _timing import ns_per_update
 
 import kadanoff as kd
-import kadanoff.driven  # noqa: F401
 
 
 def numpy_kls(L, T, E, steps, seed):

@@ -34,7 +34,6 @@ from pathlib import Path
 import numpy as np
 
 import kadanoff as kd
-import kadanoff.driven  # noqa: F401
 from kadanoff.plot import figure, save
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

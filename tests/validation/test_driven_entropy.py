@@ -22,7 +22,6 @@ import numpy as np
 import pytest
 
 import kadanoff as kd
-import kadanoff.driven  # noqa: F401  (kd.driven)
 from kadanoff.analysis import entropy as kd_entropy
 
 Z_MAX = 4.0
@@ -386,3 +385,22 @@ def test_reaction_detailed_balance_zero_and_ensemble_cycle():
     rate = ens.entropy[:, 2] - ens.entropy[:, 1]             # per site, over t in [5, 10]
     exact = 1.5 / 3 * 3 * math.log(4) * 5.0                 # uniform p, J = (2 - 0.5) / 3
     assert abs(rate.mean() - exact) < Z_MAX * rate.std(ddof=1) / math.sqrt(len(rate))
+
+
+def test_fluctuation_theorem_single_particle_ring():
+    """One particle on a driven ring: p is uniform, so the medium entropy is
+    the total entropy production and, per window of one sweep (started in
+    the steady state), exactly P(s) / P(-s) = e^s and <e^{-s}> = 1. Windows
+    are independent (translation invariance), so the errors are binomial."""
+    L, E, T = 4, 0.6, 1.0
+    gas = kd.driven.DrivenLatticeGas(kd.lattice.chain(L), particles=1, J=0.0, E=E)
+    res = kd.Simulation(gas, T=T, rng=21).run(sweeps=400_000, measure_every=1)
+    s = np.round(res["entropy"] * L / (E / T)).astype(int)       # net hops per sweep
+    n = len(s)
+    for k in (1, 2):
+        n_plus, n_minus = np.sum(s == k), np.sum(s == -k)
+        ratio = n_plus / n_minus
+        err = ratio * math.sqrt(1 / n_plus + 1 / n_minus)
+        assert abs(ratio - math.exp(k * E / T)) < Z_MAX * err, (k, ratio, err)
+    w = np.exp(-s * E / T)
+    assert abs(w.mean() - 1.0) < Z_MAX * w.std(ddof=1) / math.sqrt(n)

@@ -18,23 +18,28 @@ the medium
 
 .. math:: \Delta s = \ln \frac{P(x \to x')}{P(x' \to x)}      \qquad (k_B = 1)
 
-where P is the one-step transition probability of the chain (single-site
-steps with random-site selection; for the synchronous kinetic Ising model the
-whole parallel step). The observable ``entropy`` is the entropy produced per
-site per sweep, averaged over the sweeps since the previous measurement, so
-``res.mean("entropy")`` is the entropy production rate (EPR) per site per
-sweep with an honest (autocorrelation-aware) error bar. In the steady state
-its mean equals the Schnakenberg value of the transition matrix P
-(Schnakenberg 1976),
+where P is the one-step transition probability of the chain: one
+random-sequential step (a random site, or a random site and neighbour), or
+for ``KineticIsing(algorithm="parallel")`` the whole synchronous step. The
+observable ``entropy`` is the entropy produced per site per sweep, averaged
+over the sweeps since the previous measurement, so ``res.mean("entropy")``
+is the entropy production rate (EPR) per site per sweep with an honest
+(autocorrelation-aware) error bar, and the measurements themselves sample
+the distribution of the entropy produced in ``measure_every`` sweeps. In the
+steady state the mean equals the Schnakenberg value of P (Schnakenberg 1976)
 
-.. math:: \sigma = \frac{1}{2} \sum_{x, x'} [p(x) P(x\to x') - p(x') P(x'\to x)]
-                   \ln \frac{p(x) P(x\to x')}{p(x') P(x'\to x)}
+.. math:: \sigma = \sum_{x \ne x'} p(x) P(x\to x') \ln \frac{P(x\to x')}{P(x'\to x)}
 
-per step, times N steps per sweep (random-sequential dynamics) or per
-parallel step. (The system entropy -ln p(x) changes only by a boundary term,
-so the medium and total entropy production rates agree in the steady state.)
-Dynamics with detailed balance (E = 0, T_x = T_y, symmetric couplings) give
-zero within errors.
+per step: ``res.mean("entropy")`` = sigma for random-sequential dynamics
+(N steps per sweep, per site: sigma) and sigma / N for parallel updates (one
+step per sweep). This is the discrete-time (per-step) Schnakenberg value of
+the transition matrix, not that of a continuous-time rate matrix; for
+comparison with :func:`kadanoff.analysis.entropy.schnakenberg` use
+``discrete=True``. (The system entropy -ln p(x) changes only by a boundary
+term, so medium and total entropy production rates agree in the steady
+state.) Dynamics with detailed balance (E = 0, T_x = T_y, symmetric
+couplings) give zero within errors: the entropy produced is then a boundary
+term (e.g. -beta Delta H), so its time series telescopes.
 
 **Local decomposition.** With ``Simulation(..., entropy_map=True)`` each
 measurement also records ``entropy_map``, shape (N, n_dir): the entropy
