@@ -9,8 +9,10 @@ Cases:
 - TwoTemperatureIsing, 128 x 128, T_x = 2, T_y = 5;
 - KineticIsing, N = 1000, asymmetric Gaussian couplings (SK-like), T = 1:
   random-sequential Glauber (O(N) local field per step) and parallel
-  (two O(N^2) field evaluations per synchronous step, the second for
-  ln P(s'|s) / P(s|s')).
+  (one O(N^2) field evaluation per synchronous step: g(s') serves both
+  ln P(s'|s) / P(s|s') and the next step);
+- KineticIsing.on_lattice, 128 x 128, x-couplings 1.3 / 0.7 from the left /
+  right neighbour, T = 2.5, random-sequential Glauber (sparse couplings).
 
 Each kadanoff figure is beside a numpy baseline of the same update measured in
 the same process: for the sequential kernels a Python loop over steps with
@@ -27,12 +29,16 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import time
 
-import numpy as np
-from _timing import ns_per_update
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")        # one core for the BLAS baseline too
 
-import kadanoff as kd
+import numpy as np  # noqa: E402
+from _timing import ns_per_update  # noqa: E402
+
+import kadanoff as kd  # noqa: E402
 
 
 def numpy_kls(L, T, E, steps, seed):
@@ -78,6 +84,24 @@ def numpy_kinetic_sequential(J, T, steps, seed):
     return (time.perf_counter() - t0) / steps * 1e9
 
 
+def numpy_kinetic_csr(model, T, steps, seed):
+    """Random-sequential Glauber on CSR couplings, Python loop + numpy rows."""
+    rng = np.random.default_rng(seed)
+    ip, ix, dv = model._csr
+    n = model.n_sites
+    s = rng.choice([-1.0, 1.0], size=n)
+    beta, S = 1.0 / T, 0.0
+    u = rng.random((steps, 2))
+    t0 = time.perf_counter()
+    for t in range(steps):
+        i = int(u[t, 0] * n)
+        a = -2.0 * beta * s[i] * (dv[ip[i]:ip[i + 1]] @ s[ix[ip[i]:ip[i + 1]]])
+        if u[t, 1] * (1.0 + math.exp(-a)) < 1.0:
+            s[i] = -s[i]
+            S += a
+    return (time.perf_counter() - t0) / steps * 1e9
+
+
 def numpy_kinetic_parallel(J, T, sweeps, seed):
     rng = np.random.default_rng(seed)
     n = len(J)
@@ -112,6 +136,8 @@ def main():
     kls = kd.driven.DrivenLatticeGas(lat, density=0.5, E=2.0)
     tti = kd.driven.TwoTemperatureIsing(lat, T_y=5.0)
     kin = kd.driven.KineticIsing(J)
+    directed = np.where(lat.entry_vectors()[:, 0] > 0, 1.3, 0.7)     # x-neighbours asymmetric
+    kin_lat = kd.driven.KineticIsing.on_lattice(lat, directed)
 
     base_kls = best(lambda: numpy_kls(128, 2.5, 2.0, 200_000, 1), rep)
     rows = [
@@ -124,6 +150,9 @@ def main():
         ("kinetic Ising N=1000 glauber",
          best(lambda: ns_per_update(kin, 1.0, "glauber", sec), rep),
          best(lambda: numpy_kinetic_sequential(J, 1.0, 50_000, 2), rep)),
+        ("kinetic Ising 128^2 lattice glauber",
+         best(lambda: ns_per_update(kin_lat, 2.5, "glauber", sec), rep),
+         best(lambda: numpy_kinetic_csr(kin_lat, 2.5, 100_000, 4), rep)),
         ("kinetic Ising N=1000 parallel",
          best(lambda: ns_per_update(kin, 1.0, "parallel", sec), rep),
          best(lambda: numpy_kinetic_parallel(J, 1.0, 300, 3), rep)),

@@ -22,14 +22,16 @@
 #   kinetic_par_run  synchronous (parallel) Glauber: all spins at once,
 #                P(s' | s) = prod_i exp(beta s'_i g_i(s)) / (2 cosh beta g_i(s));
 #                ds = sum_i [beta s'_i g_i(s) - lc(g_i(s))] - [beta s_i g_i(s') - lc(g_i(s'))]
-#                with lc(g) = ln 2 cosh(beta g).
+#                with lc(g) = ln 2 cosh(beta g); g(s') is computed once and
+#                serves the next step too.
+#   kinetic_csr_run  both, for sparse couplings (CSR rows).
 #
 # Each kernel runs n_measure blocks of `every` sweeps (n_measure = 0: `every`
 # unmeasured sweeps) and writes per block the entropy produced in the block,
 # and, when `smap` has rows, the entropy resolved by (site, direction) (see
 # the Python models for the attribution).  Nothing is allocated per step.
 from libc.stdint cimport uint64_t, int32_t
-from libc.math cimport exp, log, fabs, log1p
+from libc.math cimport exp, fabs, log1p
 
 from rng cimport next_double, next_index
 
@@ -291,6 +293,77 @@ def kinetic_par_run(signed char[::1] spin, const double[:, ::1] J, const double[
                     if domap:
                         smap[m, i, 0] += ds
                     fields[0, i] = g2
+            if n_measure > 0:
+                _measure_kinetic(s, n, patterns, &out[m, 0], ov, m)
+                out[m, 1] = S
+    rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]
+
+
+# ---------------------------------------------------------------------------
+# kinetic Ising model with sparse couplings (CSR rows: J_ij for j in row i)
+# ---------------------------------------------------------------------------
+cdef inline double _field_csr(const int32_t* indptr, const int32_t* indices,
+                              const double* data, Py_ssize_t i, const signed char* s,
+                              double h) noexcept nogil:
+    cdef Py_ssize_t k
+    cdef double g = h
+    for k in range(indptr[i], indptr[i + 1]):
+        g += data[k] * s[indices[k]]
+    return g
+
+
+def kinetic_csr_run(signed char[::1] spin, const int32_t[::1] indptr,
+                    const int32_t[::1] indices, const double[::1] data, const double[::1] h,
+                    double beta, int method, bint parallel, uint64_t[::1] rng_state,
+                    Py_ssize_t n_measure, Py_ssize_t every,
+                    const signed char[:, ::1] patterns, double[:, ::1] out, double[:, ::1] ov,
+                    double[:, :, ::1] smap, double[:, ::1] fields):
+    """kinetic_seq_run (parallel = False) or kinetic_par_run (parallel = True;
+    method ignored) for couplings in CSR form: row i holds J_ij at
+    indices[indptr[i]:indptr[i+1]].  fields (3, N) scratch."""
+    cdef uint64_t st[4]
+    st[0], st[1], st[2], st[3] = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
+    cdef Py_ssize_t n = spin.shape[0]
+    cdef Py_ssize_t blocks = n_measure if n_measure > 0 else 1
+    cdef Py_ssize_t m, t, q, i
+    cdef bint domap = smap.shape[0] > 0 and n_measure > 0
+    cdef double S, a, g, g2, ds
+    cdef signed char* s = &spin[0]
+    cdef const int32_t* ip = &indptr[0]
+    cdef const int32_t* ix = &indices[0] if indices.shape[0] > 0 else NULL
+    cdef const double* dv = &data[0] if data.shape[0] > 0 else NULL
+    with nogil:
+        if parallel:
+            for i in range(n):
+                fields[0, i] = _field_csr(ip, ix, dv, i, s, h[i])
+        for m in range(blocks):
+            S = 0.0
+            if domap:
+                _zero_map(smap, m)
+            for t in range(every):
+                if not parallel:
+                    for q in range(n):
+                        i = next_index(st, n)
+                        a = -2.0 * beta * s[i] * _field_csr(ip, ix, dv, i, s, h[i])
+                        if next_double(st) < _accept(a, method):
+                            s[i] = -s[i]
+                            S += a
+                            if domap:
+                                smap[m, i, 0] += a
+                else:
+                    for i in range(n):
+                        fields[1, i] = <double>s[i]
+                        s[i] = 1 if next_double(st) * (1.0 + exp(-2.0 * beta * fields[0, i])) \
+                            < 1.0 else -1
+                    for i in range(n):
+                        g = fields[0, i]
+                        g2 = _field_csr(ip, ix, dv, i, s, h[i])
+                        ds = (beta * s[i] * g - _lc(beta * g)) - (beta * fields[1, i] * g2
+                                                                   - _lc(beta * g2))
+                        S += ds
+                        if domap:
+                            smap[m, i, 0] += ds
+                        fields[0, i] = g2
             if n_measure > 0:
                 _measure_kinetic(s, n, patterns, &out[m, 0], ov, m)
                 out[m, 1] = S

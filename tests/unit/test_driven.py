@@ -297,3 +297,33 @@ def test_entropy_reproducible():
     b = s.run(30.0, rng=2, record_every=1.0, initial=init)
     np.testing.assert_array_equal(a["entropy"], b["entropy"])
     assert a["entropy"][-1] > 0
+
+
+@pytest.mark.parametrize("alg", ["glauber", "metropolis", "parallel"])
+def test_sparse_couplings_follow_the_dense_chain(alg):
+    sparse = pytest.importorskip("scipy.sparse")
+    J = np.random.default_rng(0).normal(size=(15, 15))
+    np.fill_diagonal(J, 0)
+    J[np.abs(J) < 0.7] = 0
+    a = kd.Simulation(drv.KineticIsing(J, h=0.1), T=1.0, algorithm=alg, rng=5).run(
+        500, measure_every=5)
+    b = kd.Simulation(drv.KineticIsing(sparse.csr_matrix(J), h=0.1), T=1.0, algorithm=alg,
+                      rng=5).run(500, measure_every=5)
+    np.testing.assert_array_equal(a["m"], b["m"])            # the same decisions
+    np.testing.assert_allclose(a["entropy"], b["entropy"], atol=1e-12)
+
+
+def test_on_lattice_couplings():
+    lat = kd.lattice.square(4)
+    sym = drv.KineticIsing.on_lattice(lat, 1.0)
+    assert sym.params()["symmetric"] and sym.J.nnz == len(lat.indices)
+    directed = np.where(lat.entry_vectors()[:, 0] > 0, 1.5, 0.5)     # left/right differ
+    asym = drv.KineticIsing.on_lattice(lat, directed)
+    assert not asym.params()["symmetric"]
+    with pytest.raises(ValueError, match="one value per bond"):
+        drv.KineticIsing.on_lattice(lat, np.ones(5))
+    with pytest.raises(TypeError, match="Lattice"):
+        drv.KineticIsing.on_lattice("square", 1.0)
+    with pytest.raises(ValueError, match="diagonal"):
+        sparse = pytest.importorskip("scipy.sparse")
+        drv.KineticIsing(sparse.eye(4))

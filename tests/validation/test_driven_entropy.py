@@ -208,13 +208,21 @@ def test_two_temperature_equals_schnakenberg():
 
 
 @pytest.mark.parametrize("parallel", [False, True])
-def test_kinetic_ising_equals_schnakenberg(parallel):
+@pytest.mark.parametrize("storage", ["dense", "sparse"])
+def test_kinetic_ising_equals_schnakenberg(parallel, storage):
     J = [[0.0, 1.2, -0.4], [-0.5, 0.0, 0.9], [0.8, 0.3, 0.0]]
     h = [0.1, -0.2, 0.0]
     T = 1.0
     exact = schnakenberg_step(kinetic_matrix(J, h, 1.0 / T, parallel))
     per_sweep = exact / 3 if parallel else exact
-    model = kd.driven.KineticIsing(J, h)
+    if storage == "dense":
+        model = kd.driven.KineticIsing(J, h)
+    else:
+        # a 3-site ring with one coupling per directed CSR entry (row i, neighbour j: J[i][j])
+        lat = kd.lattice.chain(3)
+        rows = np.repeat(np.arange(3), lat.degree)
+        model = kd.driven.KineticIsing.on_lattice(
+            lat, [J[i][j] for i, j in zip(rows, lat.indices)], h)
     alg = "parallel" if parallel else "glauber"
     res = kd.Simulation(model, T=T, algorithm=alg, rng=3).run(
         sweeps=200_000 if parallel else 100_000, thermalize=100, measure_every=50)

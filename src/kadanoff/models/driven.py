@@ -453,8 +453,11 @@ class KineticIsing(Model):
 
     Parameters
     ----------
-    J : array (N, N), finite, zero diagonal
-        J[i, j] is the influence of spin j on spin i.
+    J : array (N, N) or scipy.sparse matrix, finite, zero diagonal
+        J[i, j] is the influence of spin j on spin i. A sparse matrix runs a
+        kernel that touches only the stored couplings (O(row length) per
+        update instead of O(N)); :meth:`on_lattice` builds one from a
+        lattice.
     h : float or array (N,)
     patterns : array (P, N) of +-1, optional
         Patterns whose overlaps ``m_mu = (1/N) sum_i xi_i^mu s_i`` are
@@ -468,18 +471,38 @@ class KineticIsing(Model):
     algorithms = ("glauber", "metropolis", "parallel")
 
     def __init__(self, J, h=0.0, *, patterns=None):
-        try:
-            Jm = np.array(J, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError("J must be a square array of finite couplings") from None
-        if Jm.ndim != 2 or Jm.shape[0] != Jm.shape[1] or Jm.shape[0] < 1:
-            raise ValueError(f"J must be a square (N, N) array, got shape {Jm.shape}")
-        if not np.all(np.isfinite(Jm)):
-            raise ValueError("J must be finite")
-        if np.any(np.diag(Jm) != 0):
-            raise ValueError("J must have a zero diagonal (no self-couplings J_ii)")
-        self.J = np.ascontiguousarray(Jm)
-        self.n_sites = n = Jm.shape[0]
+        self._csr = None
+        if hasattr(J, "tocsr") and hasattr(J, "nnz"):          # scipy.sparse
+            Jc = J.tocsr().astype(np.float64)
+            Jc.sum_duplicates()
+            Jc.eliminate_zeros()
+            if Jc.ndim != 2 or Jc.shape[0] != Jc.shape[1] or Jc.shape[0] < 1:
+                raise ValueError(f"J must be a square (N, N) matrix, got shape {Jc.shape}")
+            if not np.all(np.isfinite(Jc.data)):
+                raise ValueError("J must be finite")
+            if np.any(Jc.diagonal() != 0):
+                raise ValueError("J must have a zero diagonal (no self-couplings J_ii)")
+            if Jc.nnz > 2**31 - 1:
+                raise ValueError("J has too many couplings for 32-bit indices")
+            Jc.sort_indices()
+            self.J = Jc
+            self._csr = (np.ascontiguousarray(Jc.indptr, dtype=np.int32),
+                         np.ascontiguousarray(Jc.indices, dtype=np.int32),
+                         np.ascontiguousarray(Jc.data, dtype=np.float64))
+            self.n_sites = n = Jc.shape[0]
+        else:
+            try:
+                Jm = np.array(J, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError("J must be a square array of finite couplings") from None
+            if Jm.ndim != 2 or Jm.shape[0] != Jm.shape[1] or Jm.shape[0] < 1:
+                raise ValueError(f"J must be a square (N, N) array, got shape {Jm.shape}")
+            if not np.all(np.isfinite(Jm)):
+                raise ValueError("J must be finite")
+            if np.any(np.diag(Jm) != 0):
+                raise ValueError("J must have a zero diagonal (no self-couplings J_ii)")
+            self.J = np.ascontiguousarray(Jm)
+            self.n_sites = n = Jm.shape[0]
         try:
             harr = np.asarray(h, dtype=np.float64)
         except (TypeError, ValueError):
@@ -520,6 +543,37 @@ class KineticIsing(Model):
         model._kind = "sequence"
         return model
 
+    @classmethod
+    def on_lattice(cls, lattice, J=1.0, h=0.0):
+        r"""Kinetic Ising model on the bonds of ``lattice`` with directed couplings.
+
+        ``J``: a scalar (symmetric, J_ij = J_ji = J: the equilibrium Ising
+        model's Glauber dynamics), an array of shape (n_bonds,) (symmetric,
+        one per bond in ``lattice.edges`` order), or an array of shape
+        (2 n_bonds,) with one value per CSR entry: entry k of row i
+        (``lattice.indptr[i] <= k < lattice.indptr[i+1]``) is J_ij for
+        j = ``lattice.indices[k]``, the influence of j on i (asymmetric).
+        Stored sparse; see :class:`KineticIsing`.
+        """
+        from scipy import sparse
+        if not isinstance(lattice, Lattice):
+            raise TypeError(f"lattice must be a kadanoff Lattice, got {type(lattice).__name__}")
+        n_entries = len(lattice.indices)
+        arr = np.asarray(J, dtype=np.float64) if not isinstance(J, bool) else None
+        if arr is None or not (arr.ndim == 0 or arr.shape in ((lattice.n_bonds,), (n_entries,))):
+            raise ValueError(f"J must be a scalar, one value per bond ({lattice.n_bonds}) or one "
+                             f"per directed CSR entry ({n_entries}), got {J!r}")
+        if arr.ndim == 0 or arr.shape == (lattice.n_bonds,):
+            data = lattice.entry_values(np.broadcast_to(arr, (lattice.n_bonds,)))
+        else:
+            data = arr
+        rows = np.repeat(np.arange(lattice.n_sites), lattice.degree)
+        M = sparse.csr_matrix((data, (rows, np.asarray(lattice.indices))),
+                              shape=(lattice.n_sites, lattice.n_sites))
+        model = cls(M, h)
+        model._kind = "lattice"
+        return model
+
     def check_algorithm(self, algorithm):
         if isinstance(algorithm, str):
             name = algorithm.strip().lower().replace("_", "-")
@@ -536,7 +590,8 @@ class KineticIsing(Model):
         return check_spins(state, self.n_sites)
 
     def params(self):
-        sym = bool(np.array_equal(self.J, self.J.T))
+        sym = bool((abs(self.J - self.J.T) > 0).nnz == 0) if self._csr is not None \
+            else bool(np.array_equal(self.J, self.J.T))
         return {"model": "KineticIsing", "couplings": self._kind, "N": self.n_sites,
                 "symmetric": sym, "P": int(len(self.patterns)),
                 "h": float(self._h_user) if np.ndim(self._h_user) == 0 else "per-site"}
@@ -573,7 +628,13 @@ class _KineticUpdater(_DrivenUpdater):
     def _call(self, state, rng_state, n_measure, every, raw, smap):
         m = self.model
         ov = raw.get("overlap", self._no_overlap)
-        if self.algorithm == "parallel":
+        if m._csr is not None:
+            method = _METROPOLIS if self.algorithm == "metropolis" else _HEATBATH
+            ip, ix, dv = m._csr
+            _kernel().kinetic_csr_run(state, ip, ix, dv, m.h, self.beta, method,
+                                      self.algorithm == "parallel", rng_state, n_measure, every,
+                                      m.patterns, raw["X"], ov, smap, self._fields)
+        elif self.algorithm == "parallel":
             _kernel().kinetic_par_run(state, m.J, m.h, self.beta, rng_state, n_measure, every,
                                       m.patterns, raw["X"], ov, smap, self._fields)
         else:
