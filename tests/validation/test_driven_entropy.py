@@ -237,7 +237,7 @@ def test_detailed_balance_gives_zero(case):
     if case == "kls":
         model, T, alg = kd.driven.DrivenLatticeGas(kd.lattice.square(6), E=0.0), 2.0, None
     elif case == "tti":
-        model, T, alg = kd.driven.TwoTemperatureIsing(kd.lattice.square(6), T_y=2.0), 2.0, None
+        model, T, alg = kd.driven.TwoTemperatureIsing(kd.lattice.square(6), 0.3, T_y=2.0), 2.0, None
     else:
         A = rng.normal(size=(12, 12))
         Js = (A + A.T) / 2 / np.sqrt(12)
