@@ -41,8 +41,44 @@ napoleon_google_docstring = False
 napoleon_use_rtype = False
 # "Attributes" sections become fields, so NamedTuple fields are not described twice
 napoleon_use_ivar = True
-# Docstrings are written for readers of help(); a few use informal section
-# titles, which napoleon leaves as plain text.
+# Docstrings are written for readers of help() first. Their extra section
+# titles are rendered like "Notes"; "Attributes (after compute)" lists the
+# result attributes of compute objects.
+napoleon_custom_sections = [
+    "Observables", "Observables (per site)", "Algorithms", "Conventions",
+    "Conventions used throughout", "Point keys", "Output files", "Checkpoints", "Contents",
+    ("Attributes (after compute)", "Attributes"),
+]
+
+
+def _escape_bars(app, what, name, obj, options, lines):
+    """``|m|`` in a docstring is an absolute value, not a reST substitution.
+
+    Escapes ``|`` outside literals, roles and math/literal blocks, so the
+    plain-text notation readers of help() see renders as written.
+    """
+    import re
+    inline = re.compile(r"(``.*?``|:[a-z]+:`[^`]*`|`[^`]*`)")
+    block_indent = None
+    for k, line in enumerate(lines):
+        stripped = line.lstrip()
+        indent = len(line) - len(stripped)
+        if block_indent is not None:
+            if stripped and indent <= block_indent:
+                block_indent = None
+            else:
+                continue
+        if stripped.startswith(".. ") or line.rstrip().endswith("::"):
+            block_indent = indent
+            if stripped.startswith(".. "):
+                continue
+        parts = inline.split(line)
+        lines[k] = "".join(p if i % 2 else re.sub(r"(?<!\\)\|", r"\\|", p)
+                           for i, p in enumerate(parts))
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _escape_bars)
 
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py.md5",
                     "auto_examples/*.zip", "**.codeobj.json"]

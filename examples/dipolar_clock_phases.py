@@ -1,5 +1,8 @@
-"""Phase sequence of the dipolar six-state clock model (Simmons, Lin & Chern,
-arXiv:2412.09550) on the triangular lattice, by parallel tempering.
+"""Phase sequence of the dipolar six-state clock model
+====================================================
+
+The model of Simmons, Lin & Chern (arXiv:2412.09550) on the triangular
+lattice, by parallel tempering::
 
     H = -J sum_<ij> cos(theta_i - theta_j) + D sum_{i<j} sigma_i sigma_j / r_ij^3,
     theta_i = 2 pi n_i / 6,  sigma_i = (-1)^{n_i},  all pairs and periodic images (Ewald)
@@ -10,12 +13,14 @@ halfway between two adjacent clock states (cos 6 phi -> -1) -> first-order
 transition (T_s) into three-fold degenerate straight stripes.
 
 The script runs one parallel-tempering ladder (heat bath, 2 sweeps per
-exchange), estimates the three temperatures from finite-L criteria
+exchange), estimates the three temperatures from finite-L criteria::
+
     T2: helicity modulus crosses 2 T / pi        (BKT jump, eta = 1/4)
     T1: helicity modulus crosses 36 T / (8 pi)   (Z_6 becomes relevant, eta = 4/q^2)
     T_s: the stripe order parameter crosses 1/2 (and the low-T peak of C)
+
 then runs short simulations at four representative temperatures to average
-the dipole structure factor S(q) and take snapshots, and saves
+the dipole structure factor S(q) and take snapshots, and saves::
 
     dipolar_order_parameters.png   |m|, cos 6 phi, helicity, stripe psi, C, e_dip vs T
                                    and the histogram of psi near T_s

@@ -13,10 +13,12 @@ Pure numpy/scipy; works on any 1-D series and on Results (``compute(res, "densit
 * :class:`EarlyWarning` -- all of the above in one compute object, with
   p-values of the trend statistics against surrogates and a ``plot`` method.
 
-Conventions (the ones of the R package *earlywarnings* and of *ewstools*, so
-numbers can be compared; the package ``ewstools`` agrees to rounding error,
-see tests/validation/test_warning_ews.py)
----------------------------------------------------------------------------
+Conventions
+-----------
+These are the conventions of the R package *earlywarnings* and of
+*ewstools*, so numbers can be compared; the package ``ewstools`` agrees to
+rounding error (see tests/validation/test_warning_ews.py).
+
 * **Fractions or points.** ``window``, ``bandwidth`` and ``span`` in
   :math:`(0, 1]` are fractions of the series length :math:`n`
   (``int(window * n)`` points for the window, ``bandwidth * n`` points for the

@@ -99,7 +99,7 @@ def dipolar_kernel(Lx, Ly, a1=_A1, a2=_A2, *, alpha=None,
     2 pi / (A R_c), A = Lx Ly |a1 x a2| the supercell area), so there is no
     shape-dependent surface term. With 1/r^3 = (2/sqrt(pi)) int_0^inf
     t^{1/2} exp(-r^2 t) dt split at t = alpha^2 and Poisson summation of the
-    Gaussian part:
+    Gaussian part::
 
         K(r) = sum_R [erfc(alpha rho) + (2 alpha rho / sqrt(pi)) exp(-alpha^2 rho^2)] / rho^3
                (rho = |r + R|, the term rho = 0 omitted)
