@@ -35,10 +35,10 @@ import time
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")        # one core for the BLAS baseline too
 
-import numpy as np  # noqa: E402
-from _timing import ns_per_update  # noqa: E402
+import numpy as np
+from _timing import ns_per_update
 
-import kadanoff as kd  # noqa: E402
+import kadanoff as kd
 
 
 def numpy_kls(L, T, E, steps, seed):

@@ -7,6 +7,11 @@
 >>> bool(res.mean("current") > 0), bool(res.mean("entropy") > 0)
 (True, True)
 """
-from .models.driven import DrivenLatticeGas, KineticIsing, TwoTemperatureIsing, plot_entropy_map
+from .models.driven import (
+                            DrivenLatticeGas,
+                            KineticIsing,
+                            TwoTemperatureIsing,
+                            plot_entropy_map,
+)
 
 __all__ = ["DrivenLatticeGas", "TwoTemperatureIsing", "KineticIsing", "plot_entropy_map"]

@@ -110,12 +110,6 @@ def exchange_matrix(shape, particles, J, beta_of_axis, E=0.0, drive_axis=0):
     return states, P, tags
 
 
-def current_matrix(shape, particles, E, beta, J):
-    """Expected net hops along +x per step, from the same enumeration."""
-    states, P, tags = exchange_matrix(shape, particles, J, [beta] * len(shape), E)
-    return states, P
-
-
 def kinetic_matrix(J, h, beta, parallel):
     N = len(h)
     states = list(itertools.product((-1, 1), repeat=N))

@@ -178,7 +178,7 @@ class _ExchangeModel(Model):
             dens = _real("density", density)
             if not 0 < dens < 1:
                 raise ValueError(f"density must be in (0, 1), got {dens}")
-            particles = int(round(dens * n))
+            particles = round(dens * n)
         elif isinstance(particles, bool) or not isinstance(particles, numbers.Integral):
             raise ValueError(f"particles must be an integer in [1, {n - 1}], got {particles!r}")
         if not 1 <= particles <= n - 1:
@@ -423,7 +423,7 @@ class TwoTemperatureIsing(_ExchangeModel):
 # ---------------------------------------------------------------------------
 def _sequence_couplings(patterns):
     xi = np.asarray(patterns, dtype=np.float64)
-    P, N = xi.shape
+    N = xi.shape[1]
     J = np.roll(xi, -1, axis=0).T @ xi / N       # J_ij = (1/N) sum_mu xi_i^{mu+1} xi_j^mu
     np.fill_diagonal(J, 0.0)
     return J
@@ -593,7 +593,7 @@ class KineticIsing(Model):
         sym = bool((abs(self.J - self.J.T) > 0).nnz == 0) if self._csr is not None \
             else bool(np.array_equal(self.J, self.J.T))
         return {"model": "KineticIsing", "couplings": self._kind, "N": self.n_sites,
-                "symmetric": sym, "P": int(len(self.patterns)),
+                "symmetric": sym, "P": len(self.patterns),
                 "h": float(self._h_user) if np.ndim(self._h_user) == 0 else "per-site"}
 
     def updater(self, algorithm, beta, **options):
@@ -660,6 +660,7 @@ def plot_entropy_map(res_or_map, lattice, *, ax=None, direction=None, cmap="magm
     image. Sites are drawn with x horizontal (the drive axis of KLS).
     """
     import matplotlib.pyplot as plt
+
     from ..results import Results
     emap = res_or_map.mean("entropy_map") if isinstance(res_or_map, Results) \
         else np.asarray(res_or_map, dtype=float)
