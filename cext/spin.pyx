@@ -417,12 +417,16 @@ cdef enum:
 
 cdef inline void _field(const double* s, Py_ssize_t i, const int32_t* indptr,
                         const int32_t* indices, const double* weights, double h,
-                        const Py_ssize_t d, double* H) noexcept nogil:
-    cdef Py_ssize_t k, c, j
+                        const Py_ssize_t d, const Py_ssize_t z, double* H) noexcept nogil:
+    """H = sum_j J_ij s_j + h x.  z > 0 (a literal at the call site): every
+    site has degree z, row i of the CSR table starts at z i and the loop
+    unrolls; z = 0: the general CSR loop."""
+    cdef Py_ssize_t k, c, j, k0 = z * i if z > 0 else indptr[i]
+    cdef Py_ssize_t k1 = k0 + z if z > 0 else indptr[i + 1]
     cdef double w
     for c in range(d):
         H[c] = 0.0
-    for k in range(indptr[i], indptr[i + 1]):
+    for k in range(k0, k1):
         j = indices[k]
         w = weights[k]
         for c in range(d):
@@ -492,7 +496,7 @@ cdef extern from *:
 cdef inline int _on_site(double* s, Py_ssize_t i, const int32_t* indptr,
                          const int32_t* indices, const double* weights, double h,
                          double beta, int method, double delta, const Py_ssize_t d,
-                         uint64_t* st) noexcept nogil:
+                         const Py_ssize_t z, uint64_t* st) noexcept nogil:
     """Update site i; returns 1 if a Metropolis proposal was accepted."""
     cdef double H[3]
     cdef double g[3]
@@ -501,7 +505,8 @@ cdef inline int _on_site(double* s, Py_ssize_t i, const int32_t* indptr,
     cdef double* si = s + i * d
     cdef double norm2, norm, dot, hn, kappa, x, sx, cs, sn, ex
     cdef Py_ssize_t c
-    _field(s, i, indptr, indices, weights, h, d, H)
+    cdef int acc
+    _field(s, i, indptr, indices, weights, h, d, z, H)
     if method == METROPOLIS:
         _ball(d, g, st)
         norm2 = 0.0
@@ -516,11 +521,12 @@ cdef inline int _on_site(double* s, Py_ssize_t i, const int32_t* indptr,
             g[c] *= norm
             dot += (g[c] - si[c]) * H[c]
         ex = beta * dot
-        if ex >= 0.0 or next_double(st) < exp(ex):
-            for c in range(d):
-                si[c] = g[c]
-            return 1
-        return 0
+        # branch-free accept (the outcome is a coin flip at ~50% acceptance):
+        # u < exp(min(ex, 0)) is always true for ex >= 0
+        acc = next_double(st) < exp(ex if ex < 0.0 else 0.0)
+        for c in range(d):
+            si[c] = g[c] if acc else si[c]
+        return acc
     norm2 = 0.0
     for c in range(d):
         norm2 += H[c] * H[c]
@@ -585,24 +591,51 @@ cdef inline int _on_site(double* s, Py_ssize_t i, const int32_t* indptr,
     return 0
 
 
-cdef inline long long _on_sweep(double* s, Py_ssize_t n, const int64_t* runs, Py_ssize_t n_runs,
-                                bint random_sites, const int32_t* indptr, const int32_t* indices,
-                                const double* weights, double h, double beta, int method,
-                                double delta, const Py_ssize_t d, uint64_t* st) noexcept nogil:
+cdef inline long long _on_sweep_z(double* s, Py_ssize_t n, const int64_t* runs,
+                                  Py_ssize_t n_runs, bint random_sites, const int32_t* indptr,
+                                  const int32_t* indices, const double* weights, double h,
+                                  double beta, int method, double delta, const Py_ssize_t d,
+                                  const Py_ssize_t z, uint64_t* st) noexcept nogil:
     cdef Py_ssize_t r, c, i, step
     cdef long long accepted = 0
     if random_sites:
         for c in range(n):
             accepted += _on_site(s, next_index(st, n), indptr, indices, weights, h, beta,
-                                 method, delta, d, st)
+                                 method, delta, d, z, st)
         return accepted
     for r in range(n_runs):
         i = runs[3 * r]
         step = runs[3 * r + 1]
         for c in range(runs[3 * r + 2]):
-            accepted += _on_site(s, i, indptr, indices, weights, h, beta, method, delta, d, st)
+            accepted += _on_site(s, i, indptr, indices, weights, h, beta, method, delta, d, z,
+                                 st)
             i += step
     return accepted
+
+
+cdef inline long long _on_sweep(double* s, Py_ssize_t n, const int64_t* runs, Py_ssize_t n_runs,
+                                bint random_sites, const int32_t* indptr, const int32_t* indices,
+                                const double* weights, double h, double beta, int method,
+                                double delta, const Py_ssize_t d, Py_ssize_t z,
+                                uint64_t* st) noexcept nogil:
+    """z: common degree of all sites (unrolled neighbour loop for 4 and 6), or 0."""
+    if z == 4:
+        return _on_sweep_z(s, n, runs, n_runs, random_sites, indptr, indices, weights, h, beta,
+                           method, delta, d, 4, st)
+    if z == 6:
+        return _on_sweep_z(s, n, runs, n_runs, random_sites, indptr, indices, weights, h, beta,
+                           method, delta, d, 6, st)
+    return _on_sweep_z(s, n, runs, n_runs, random_sites, indptr, indices, weights, h, beta,
+                       method, delta, d, 0, st)
+
+
+cdef Py_ssize_t _common_degree(const int32_t* indptr, Py_ssize_t n) noexcept nogil:
+    """z if row i of the CSR table is [z i, z i + z) for every i, else 0."""
+    cdef Py_ssize_t i, z = indptr[1] - indptr[0] if n > 0 else 0
+    for i in range(n + 1):
+        if indptr[i] != z * i:
+            return 0
+    return z
 
 
 def on_local_run(double[:, ::1] s, double h, double beta, int method, double delta,
@@ -620,6 +653,7 @@ def on_local_run(double[:, ::1] s, double h, double beta, int method, double del
     cdef Py_ssize_t blocks = n_measure if n_measure > 0 else 1
     cdef long long accepted = 0
     cdef const int64_t* rp = &runs[0, 0] if n_runs > 0 else NULL
+    cdef Py_ssize_t z = _common_degree(t.indptr, n)
     if d != 2 and d != 3:
         raise ValueError("O(n) kernels support n = 2 and 3")
     with nogil:
@@ -627,16 +661,16 @@ def on_local_run(double[:, ::1] s, double h, double beta, int method, double del
             for sweep in range(every):
                 if d == 2:
                     accepted += _on_sweep(&s[0, 0], n, rp, n_runs, random_sites, t.indptr,
-                                          t.indices, t.weights, h, beta, method, delta, 2, st)
+                                          t.indices, t.weights, h, beta, method, delta, 2, z, st)
                     for o in range(n_over):
                         _on_sweep(&s[0, 0], n, rp, n_runs, False, t.indptr, t.indices,
-                                  t.weights, h, beta, OVERRELAX, delta, 2, st)
+                                  t.weights, h, beta, OVERRELAX, delta, 2, z, st)
                 else:
                     accepted += _on_sweep(&s[0, 0], n, rp, n_runs, random_sites, t.indptr,
-                                          t.indices, t.weights, h, beta, method, delta, 3, st)
+                                          t.indices, t.weights, h, beta, method, delta, 3, z, st)
                     for o in range(n_over):
                         _on_sweep(&s[0, 0], n, rp, n_runs, False, t.indptr, t.indices,
-                                  t.weights, h, beta, OVERRELAX, delta, 3, st)
+                                  t.weights, h, beta, OVERRELAX, delta, 3, z, st)
             if n_measure > 0:
                 measure_vector(&s[0, 0], &t, beta, &out[m, 0])
     rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]
