@@ -463,6 +463,8 @@ class KineticIsing(Model):
         Patterns whose overlaps ``m_mu = (1/N) sum_i xi_i^mu s_i`` are
         recorded as ``overlap``.
 
+    Notes
+    -----
     Observables: ``m``, ``abs_m``, ``entropy`` (per spin per sweep),
     ``overlap`` (with patterns) and, with ``entropy_map=True``,
     ``entropy_map`` (N, 1): the entropy of the updates of spin i.

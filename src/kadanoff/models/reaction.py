@@ -36,7 +36,7 @@ the last event).
     >>> from kadanoff.models import reaction as rd
     >>> cp = rd.contact_process(kd.lattice.chain(200), rate=3.5)
     >>> res = cp.run(20.0, rng=1, record_every=1.0)
-    >>> res["density"].shape, res["t"][-1]
+    >>> res["density"].shape, float(res["t"][-1])
     ((21,), 20.0)
 """
 from __future__ import annotations
@@ -1099,20 +1099,24 @@ def lotka_volterra(lattice, *, predation=1.0, birth=1.0, death=1.0, diffusion=0.
     """Stochastic lattice Lotka-Volterra model: predators ``A``, prey ``B``
     (rates as in Mobilia, Georgiev & Tauber 2007).
 
-    With site restriction (each site empty, A or B):
+    With site restriction (each site empty, A or B)::
+
       A -> 0 @ death;  B,0 -> B,B @ birth/z (prey reproduce into an empty
       neighbour);  A,B -> A,A @ predation/z (a predator eats a neighbouring
       prey and its offspring takes the site); hopping at rate ``diffusion``.
+
     Per individual the rates are death, birth x (empty neighbour fraction),
     predation x (prey neighbour fraction). A predator extinction threshold
     appears at small predation rate; above it, activity fronts and damped,
     noise-sustained oscillations.
 
     Without site restriction (``site_restriction=False``): sites hold up to
-    ``capacity`` K particles and reactions are on-site:
+    ``capacity`` K particles and reactions are on-site::
+
       A -> 0 @ death;  B -> 2B at birth/K per free slot (per prey:
       birth (1 - n/K));  A + B -> 2A @ predation (per pair on the site);
-    hopping to neighbours at diffusion/K per free slot.
+      hopping to neighbours at diffusion/K per free slot.
+
     Default initial state: each slot A or B with probability ``density`` / 2.
     """
     mu = System._rate(death, "death")
@@ -1145,10 +1149,12 @@ def rock_paper_scissors(lattice, *, selection=1.0, reproduction=1.0, exchange=0.
     """May-Leonard rock-paper-scissors with mobility (Reichenbach, Mobilia & Frey 2007).
 
     Species A, B, C; A eats B, B eats C, C eats A. Each individual acts at the
-    per-individual rates below on a uniformly chosen neighbour (z neighbours):
+    per-individual rates below on a uniformly chosen neighbour (z neighbours)::
+
       selection     A,B -> A,0   (and B,C -> B,0; C,A -> C,0)   sigma / z per bond
       reproduction  A,0 -> A,A   (same for B, C)                mu / z per bond
       exchange      X,Y -> Y,X   for all X != Y incl. empty     2 eps / z per bond
+
     (exchange may be initiated from either end, so an individual swaps with
     each neighbour at rate 2 eps / z: a lone individual diffuses with
     D = eps / 2 on the square lattice). ``mobility`` M = 2 eps / N sets
