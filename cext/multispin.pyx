@@ -56,18 +56,44 @@ from rng cimport next_u64
 
 cdef extern from *:
     """
+    #include <stdint.h>
     #if defined(__GNUC__) || defined(__clang__)
     #define KD_POPCOUNT64(x) __builtin_popcountll(x)
     #else
-    static inline int KD_POPCOUNT64(unsigned long long x) {
+    static int KD_POPCOUNT64(uint64_t x) {      /* SWAR */
         x = x - ((x >> 1) & 0x5555555555555555ULL);
         x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
         x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
         return (int)((x * 0x0101010101010101ULL) >> 56);
     }
     #endif
+    /* Popcounts of one packed row: set bits (spins -1), and disagreeing bonds
+       to the right (x + 1, wrapping by one lane at the row end), up (y + 1)
+       and, if fr != NULL, front (z + 1).  On x86-64 GCC a clone using the
+       popcnt instruction is picked at load time when the CPU has it. */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    #define KD_POPCNT_CLONES __attribute__((target_clones("popcnt", "default")))
+    #else
+    #define KD_POPCNT_CLONES
+    #endif
+    KD_POPCNT_CLONES
+    static void kd_row_counts(const uint64_t *row, const uint64_t *up, const uint64_t *fr,
+                              long W, int64_t *ones, int64_t *dis) {
+        int64_t o = 0, d = 0;
+        long j;
+        for (j = 0; j < W; j++) {
+            uint64_t s = row[j];
+            uint64_t right = j < W - 1 ? row[j + 1] : ((row[0] >> 1) | (row[0] << 63));
+            o += KD_POPCOUNT64(s);
+            d += KD_POPCOUNT64(s ^ right) + KD_POPCOUNT64(s ^ up[j]);
+            if (fr) d += KD_POPCOUNT64(s ^ fr[j]);
+        }
+        *ones = o;
+        *dis += d;
+    }
     """
-    int KD_POPCOUNT64(uint64_t x) noexcept nogil
+    void kd_row_counts(const uint64_t* row, const uint64_t* up, const uint64_t* fr, long W,
+                       int64_t* ones, int64_t* dis) noexcept nogil
 
 cdef extern from *:
     """
@@ -288,7 +314,14 @@ cdef inline void _sweep(uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz,
                     # lane b of word j has colour (j + b + y + z) mod 2
                     for j in range(W):
                         mask = EVEN_LANES if (par + j) & 1 == 0 else ODD_LANES
-                        _word(row, j, W, up, dn, fr, bk, mask, R, st, 4)
+                        if R.ncls <= 1:
+                            _word(row, j, W, up, dn, fr, bk, mask, R, st, 1)
+                        elif R.ncls == 2:
+                            _word(row, j, W, up, dn, fr, bk, mask, R, st, 2)
+                        elif R.ncls == 3:
+                            _word(row, j, W, up, dn, fr, bk, mask, R, st, 3)
+                        else:
+                            _word(row, j, W, up, dn, fr, bk, mask, R, st, 4)
 
 
 cdef inline void _measure(const uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz,
@@ -301,14 +334,16 @@ cdef inline void _measure(const uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssi
     cdef const uint64_t* row
     cdef const uint64_t* up
     cdef const uint64_t* fr
-    cdef uint64_t s, right, carry, tmp
+    cdef uint64_t carry, tmp, a
+    cdef uint64_t* small = cnt + W * K
+    cdef int n_small = 0
     cdef int64_t ones = 0, dis = 0, rowones, count
     cdef double re, im, sk = 0.0
     cdef int64_t* sx = sums
     cdef int64_t* sy = sums + Lx
     cdef int64_t* sz = sums + 2 * Lx
     if n_axes > 0:
-        for i in range(W * K):
+        for i in range(W * (K + 4)):
             cnt[i] = 0
         for i in range(3 * Lx):
             sums[i] = 0
@@ -318,23 +353,30 @@ cdef inline void _measure(const uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssi
             row = w + r * W
             up = w + (z * Ly + (y + 1) % Ly) * W
             fr = w + (((z + 1) % Lz) * Ly + y) * W
-            rowones = 0
-            for j in range(W):
-                s = row[j]
-                right = row[j + 1] if j < W - 1 else _rotr1(row[0])
-                rowones += KD_POPCOUNT64(s)
-                dis += KD_POPCOUNT64(s ^ right) + KD_POPCOUNT64(s ^ up[j])
-                if cubic:
-                    dis += KD_POPCOUNT64(s ^ fr[j])
-                if n_axes > 0:
-                    # bit-sliced column counters: cnt[j K + l] holds bit l of each lane's count
-                    carry = s
-                    l = 0
-                    while carry != 0 and l < K:
-                        tmp = cnt[j * K + l] & carry
-                        cnt[j * K + l] ^= carry
+            kd_row_counts(row, up, fr if cubic else NULL, W, &rowones, &dis)
+            if n_axes > 0:
+                # bit-sliced column counters, branch-free: a 4-plane counter
+                # per word (small[4 j + l] = bit l of each lane's count) takes
+                # up to 15 rows, then is added into the K-plane total
+                # cnt[j K + l]
+                for j in range(W):
+                    carry = row[j]
+                    for l in range(4):
+                        tmp = small[4 * j + l] & carry
+                        small[4 * j + l] ^= carry
                         carry = tmp
-                        l += 1
+                n_small += 1
+                if n_small == 15 or r == nrows - 1:
+                    for j in range(W):
+                        carry = 0
+                        for l in range(K):
+                            a = small[4 * j + l] if l < 4 else 0
+                            tmp = cnt[j * K + l]
+                            cnt[j * K + l] = tmp ^ a ^ carry
+                            carry = (tmp & a) | (carry & (tmp ^ a))
+                        for l in range(4):
+                            small[4 * j + l] = 0
+                    n_small = 0
             ones += rowones
             if n_axes > 0:
                 sy[y] += Lx - 2 * rowones
@@ -398,8 +440,8 @@ def multispin_run(uint64_t[::1] words, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t L
     Count d = 0..z of disagreeing neighbours -> cls_of[d] (random class
     0..3 or -1), always[d] (flip without drawing), inv[d] (flip when
     U >= t); thresholds[c] = floor(p 2^32) < 2^32 of class c.  cs, sn: cos and
-    sin of 2 pi x / L (x < L, all sides L) when n_axes > 0; cnt (W K words,
-    2^K > Ly Lz) and sums (3 Lx) are scratch for the Fourier sums.
+    sin of 2 pi x / L (x < L, all sides L) when n_axes > 0; cnt (W (K + 4)
+    words, 2^K > Ly Lz, K >= 4) and sums (3 Lx) are scratch for the Fourier sums.
     """
     cdef Rule R
     cdef Source src
@@ -407,7 +449,7 @@ def multispin_run(uint64_t[::1] words, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t L
     cdef bint cubic = Lz > 1
     cdef uint64_t st[4]
     cdef Py_ssize_t blocks = n_measure if n_measure > 0 else 1
-    cdef Py_ssize_t K = cnt.shape[0] // W if W > 0 else 0
+    cdef Py_ssize_t K = cnt.shape[0] // W - 4 if W > 0 and cnt.shape[0] > 0 else 0
     R.z = 6 if cubic else 4
     for d in range(MAXZ + 1):
         R.cls_of[d] = <int>cls_of[d] if d <= R.z else -1

@@ -331,8 +331,8 @@ class _IsingMultispin(_IsingBase):
         if self.n_axes:
             arg = 2 * np.pi * np.arange(L) / L
             self.cs, self.sn = np.cos(arg), np.sin(arg)
-            K = int(self.Ly * self.Lz).bit_length()
-            self.cnt = np.zeros(self.W * K, dtype=np.uint64)
+            K = max(4, int(self.Ly * self.Lz).bit_length())
+            self.cnt = np.zeros(self.W * (K + 4), dtype=np.uint64)    # see multispin_run
             self.sums = np.zeros(3 * L, dtype=np.int64)
         else:
             self.cs = self.sn = np.zeros(0)
