@@ -169,10 +169,15 @@ def _spinmc_seconds(shape, T, algorithm, steps, outdir):
                        group_susceptibility=False, group_magnetization_abs=False,
                        group_susceptibility_abs=False))
     job.params_dict["simulation"]["boltzmann_constant"] = 1.0
-    t0 = time.perf_counter()
-    with _quiet_fds():
-        job.run()
-    return time.perf_counter() - t0
+    cwd = os.getcwd()
+    os.chdir(outdir)            # it writes result.txt to the working directory
+    try:
+        t0 = time.perf_counter()
+        with _quiet_fds():
+            job.run()
+        return time.perf_counter() - t0
+    finally:
+        os.chdir(cwd)
 
 
 def spinmc_ns(shape, T, algorithm, seconds, cluster=None):
