@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Model", "Updater", "random_spins", "check_spins"]
+__all__ = ["Model", "Updater", "random_spins", "check_spins", "check_discrete_states"]
 
 
 def random_spins(generator: np.random.Generator, n: int) -> np.ndarray:
@@ -41,6 +41,21 @@ def check_spins(state, n: int) -> np.ndarray:
         raise ValueError(f"state must have shape ({n},), got {arr.shape}")
     if not np.all((arr == 1) | (arr == -1)):
         raise ValueError("state must contain only +1 and -1")
+    return np.ascontiguousarray(arr, dtype=np.int8).copy()
+
+
+def check_discrete_states(state, n: int, q: int) -> np.ndarray:
+    """A validated int8 copy of a configuration of q-state variables
+    (values 0 .. q-1, shape (n,)), or ValueError."""
+    arr = np.asarray(state)
+    if arr.shape != (n,):
+        raise ValueError(f"state must have shape ({n},), got {arr.shape}")
+    if not (np.issubdtype(arr.dtype, np.integer) or
+            (np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr)))):
+        raise ValueError(f"state must hold integer states 0 .. {q - 1}")
+    if arr.size and (arr.min() < 0 or arr.max() >= q):
+        raise ValueError(f"state values must lie in 0 .. {q - 1} (q = {q}), got values in "
+                         f"[{arr.min()}, {arr.max()}]")
     return np.ascontiguousarray(arr, dtype=np.int8).copy()
 
 

@@ -25,7 +25,7 @@ from scipy.special import erfc
 
 from .. import _dipolar, _spin
 from ..lattice import Lattice
-from .base import Model, Updater
+from .base import Model, Updater, check_discrete_states
 from .spin import _check_options, _Observables
 
 __all__ = ["DipolarClock", "dipolar_kernel", "image_sum", "plot_snapshot",
@@ -386,16 +386,7 @@ class DipolarClock(Model):
         return generator.integers(0, Q, size=self.n_sites, dtype=np.int8)
 
     def check_state(self, state) -> np.ndarray:
-        arr = np.asarray(state)
-        if arr.shape != (self.n_sites,):
-            raise ValueError(f"state must have shape ({self.n_sites},), got {arr.shape}")
-        if not (np.issubdtype(arr.dtype, np.integer) or
-                (np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr)))):
-            raise ValueError("state must hold integer clock states 0 .. 5")
-        if arr.size and (arr.min() < 0 or arr.max() >= Q):
-            raise ValueError(f"state values must lie in 0 .. 5, got values in "
-                             f"[{arr.min()}, {arr.max()}]")
-        return np.ascontiguousarray(arr, dtype=np.int8).copy()
+        return check_discrete_states(state, self.n_sites, Q)
 
     # -- physics -------------------------------------------------------------
     @staticmethod
