@@ -183,7 +183,7 @@ cdef inline void _swendsen_wang_sweep(signed char* s, Py_ssize_t n, const int32_
        is already final; spins flip where the bit is 1.  No second find.
     """
     cdef Py_ssize_t i, b, b0, b1, k, n_active
-    cdef int32_t ri, rj, x, y, p
+    cdef int32_t ri, rj, x, y, p, last_site = -1, last_root = -1
     cdef uint64_t p0 = padd[0], bits = 0
     cdef int active, is_root, f, n_bits = 0
     cdef int32_t bx[SW_CHUNK]
@@ -205,10 +205,14 @@ cdef inline void _swendsen_wang_sweep(signed char* s, Py_ssize_t n, const int32_
             by[n_active] = y
             n_active += active
         for k in range(n_active):
-            ri = _find(parent, bx[k])
+            # a chain of bonds (a, b), (b, c), ... (a lattice row in order):
+            # the root of b is the one the previous union left, no find
+            ri = last_root if bx[k] == last_site else _find(parent, bx[k])
             rj = _find(parent, by[k])
             # link the larger root below the smaller (a no-op when ri == rj)
-            parent[ri if ri > rj else rj] = rj if ri > rj else ri
+            last_root = rj if ri > rj else ri
+            parent[ri if ri > rj else rj] = last_root
+            last_site = by[k]
         b0 = b1
     for i in range(n):
         if n_bits == 0:
