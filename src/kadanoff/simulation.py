@@ -74,7 +74,7 @@ class Simulation:
     >>> import kadanoff as kd
     >>> sim = kd.Simulation(kd.Ising(kd.lattice.square(8)), T=2.5, algorithm="wolff", rng=1)
     >>> res = sim.run(sweeps=2000, thermalize=200)
-    >>> 0.0 < res.mean("abs_m") < 1.0
+    >>> bool(0.0 < res.mean("abs_m") < 1.0)
     True
     """
 
