@@ -153,6 +153,7 @@ cdef struct Rule:
     uint64_t always_m[MAXZ + 1]
     uint64_t inv_m[MAXZ + 1]
     int ncls
+    int mode                    # -z/2: ferromagnetic Metropolis pattern (see _flips), else 0
 
 
 cdef enum:
@@ -194,21 +195,36 @@ cdef inline uint64_t _rotr1(uint64_t x) noexcept nogil:
 cdef inline uint64_t _flips(uint64_t n0, uint64_t n1, uint64_t n2, const Rule* R,
                             Source* st, const int ncls) noexcept nogil:
     """Lanes that flip, given the bit-planes (n0, n1, n2) of the disagreement
-    count; ncls (a literal at the call site) random classes are in use."""
-    cdef uint64_t eq, always = 0, inv = 0, und, rnd, acc = 0, r, t
+    count; ncls (a literal at the call site) random classes are in use, or
+    ncls = -2 / -3: ferromagnetic Metropolis on the square / cubic lattice
+    (random classes d = 0 .. z/2 - 1, the rest always flip), with the class
+    masks written out instead of assembled from the rule tables."""
+    cdef uint64_t eq, always = 0, inv = 0, und, rnd, acc = 0, r, t, low
     cdef uint64_t c0 = 0, c1 = 0, c2 = 0, c3 = 0
     cdef int d, c, k
-    for d in range(R.z + 1):
-        eq = ((n0 if d & 1 else ~n0) & (n1 if d & 2 else ~n1) & (n2 if d & 4 else ~n2))
-        always |= eq & R.always_m[d]
-        inv |= eq & R.inv_m[d]
-        c0 |= eq & R.cls_m[0][d]
-        if ncls > 1:
-            c1 |= eq & R.cls_m[1][d]
-        if ncls > 2:
-            c2 |= eq & R.cls_m[2][d]
-        if ncls > 3:
-            c3 |= eq & R.cls_m[3][d]
+    if ncls == -2:              # d = 0, 1 random; d >= 2 always
+        low = ~(n1 | n2)
+        c0 = low & ~n0
+        c1 = low & n0
+        always = ~low
+    elif ncls == -3:            # d = 0, 1, 2 random; d >= 3 always
+        low = ~(n2 | (n1 & n0))
+        c0 = low & ~n1 & ~n0
+        c1 = low & ~n1 & n0
+        c2 = low & n1 & ~n0
+        always = ~low
+    else:
+        for d in range(R.z + 1):
+            eq = ((n0 if d & 1 else ~n0) & (n1 if d & 2 else ~n1) & (n2 if d & 4 else ~n2))
+            always |= eq & R.always_m[d]
+            inv |= eq & R.inv_m[d]
+            c0 |= eq & R.cls_m[0][d]
+            if ncls > 1:
+                c1 |= eq & R.cls_m[1][d]
+            if ncls > 2:
+                c2 |= eq & R.cls_m[2][d]
+            if ncls > 3:
+                c3 |= eq & R.cls_m[3][d]
     rnd = c0 | c1 | c2 | c3
     und = rnd
     # The first FIXED levels unconditionally (no unpredictable branch; some
@@ -219,9 +235,9 @@ cdef inline uint64_t _flips(uint64_t n0, uint64_t n1, uint64_t n2, const Rule* R
     for k in range(FIXED):
         r = st.buf[st.pos + k]
         t = c0 & R.planes[0][k]
-        if ncls > 1:
+        if ncls > 1 or ncls < 0:
             t |= c1 & R.planes[1][k]
-        if ncls > 2:
+        if ncls > 2 or ncls == -3:
             t |= c2 & R.planes[2][k]
         if ncls > 3:
             t |= c3 & R.planes[3][k]
@@ -232,9 +248,9 @@ cdef inline uint64_t _flips(uint64_t n0, uint64_t n1, uint64_t n2, const Rule* R
     while und != 0 and k < TBITS:
         r = _draw(st)
         t = c0 & R.planes[0][k]
-        if ncls > 1:
+        if ncls > 1 or ncls < 0:
             t |= c1 & R.planes[1][k]
-        if ncls > 2:
+        if ncls > 2 or ncls == -3:
             t |= c2 & R.planes[2][k]
         if ncls > 3:
             t |= c3 & R.planes[3][k]
@@ -301,7 +317,11 @@ cdef inline void _sweep(uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz,
                     # word j holds colour (j + y + z) mod 2 in all lanes
                     j = par
                     while j < W:
-                        if R.ncls <= 1:
+                        if R.mode == -2:
+                            _word(row, j, W, up, dn, fr, bk, <uint64_t>(-1), R, st, -2)
+                        elif R.mode == -3:
+                            _word(row, j, W, up, dn, fr, bk, <uint64_t>(-1), R, st, -3)
+                        elif R.ncls <= 1:
                             _word(row, j, W, up, dn, fr, bk, <uint64_t>(-1), R, st, 1)
                         elif R.ncls == 2:
                             _word(row, j, W, up, dn, fr, bk, <uint64_t>(-1), R, st, 2)
@@ -314,7 +334,11 @@ cdef inline void _sweep(uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz,
                     # lane b of word j has colour (j + b + y + z) mod 2
                     for j in range(W):
                         mask = EVEN_LANES if (par + j) & 1 == 0 else ODD_LANES
-                        if R.ncls <= 1:
+                        if R.mode == -2:
+                            _word(row, j, W, up, dn, fr, bk, mask, R, st, -2)
+                        elif R.mode == -3:
+                            _word(row, j, W, up, dn, fr, bk, mask, R, st, -3)
+                        elif R.ncls <= 1:
                             _word(row, j, W, up, dn, fr, bk, mask, R, st, 1)
                         elif R.ncls == 2:
                             _word(row, j, W, up, dn, fr, bk, mask, R, st, 2)
@@ -463,6 +487,14 @@ def multispin_run(uint64_t[::1] words, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t L
             R.cls_m[c][d] = <uint64_t>(-1) if R.cls_of[d] == c else 0
         if R.cls_of[d] >= R.ncls:
             R.ncls = R.cls_of[d] + 1
+    # the ferromagnetic Metropolis pattern: class d for d < z/2, always above
+    R.mode = -(R.z // 2)
+    for d in range(R.z + 1):
+        if d < R.z // 2:
+            if R.cls_of[d] != d or R.always[d] or R.inv[d]:
+                R.mode = 0
+        elif R.cls_of[d] != -1 or not R.always[d] or R.inv[d]:
+            R.mode = 0
     for c in range(NCLS):
         for k in range(TBITS):
             R.planes[c][k] = <uint64_t>(-1) if (thresholds[c] >> (TBITS - 1 - k)) & 1 else 0
