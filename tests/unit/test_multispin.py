@@ -148,3 +148,17 @@ def test_rule_classes():
     assert hb.thresholds[2] == 2**31
     cub = _IsingMultispin(kd.Ising(kd.lattice.cubic(64, 2, 2)), 0.2, _HEATBATH)
     assert list(cub.cls_of) == [0, 1, 2, 3, 2, 1, 0]
+
+
+def test_checkpoint_continues_bit_identically(tmp_path):
+    lat = kd.lattice.square(128)
+    a = _sim(lat, "heatbath", seed=4)
+    a.run(sweeps=10)
+    path = tmp_path / "chain.h5"
+    a.checkpoint(path)
+    ra = a.run(sweeps=20)
+    b = _sim(lat, "heatbath", seed=99)
+    b.restore(path)
+    rb = b.run(sweeps=20)
+    np.testing.assert_array_equal(ra["e"], rb["e"])
+    np.testing.assert_array_equal(a.state, b.state)
