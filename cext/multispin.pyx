@@ -104,35 +104,137 @@ cdef extern from *:
        vectorise; on x86-64 GCC an AVX2 clone is picked at load time when the
        CPU has it (same bits either way). */
     #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-    #define KD_CLONES __attribute__((target_clones("avx2", "default")))
+    #define KD_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
     #else
     #define KD_CLONES
     #endif
+    typedef uint64_t kd_v4 __attribute__((vector_size(32)));
     KD_CLONES
-    static void kd_xoshiro4_fill(uint64_t *restrict s,
-                                 uint64_t *restrict out, long n) {
-        uint64_t a[4], b[4], c[4], d[4];
-        int l;
+    static void kd_xoshiro4_fill(uint64_t *restrict s, uint64_t *restrict out, long n) {
+        kd_v4 a, b, c, d, x, r, t;
         long i;
-        for (l = 0; l < 4; l++) { a[l] = s[l]; b[l] = s[4 + l]; c[l] = s[8 + l]; d[l] = s[12 + l]; }
+        __builtin_memcpy(&a, s, sizeof(a));
+        __builtin_memcpy(&b, s + 4, sizeof(b));
+        __builtin_memcpy(&c, s + 8, sizeof(c));
+        __builtin_memcpy(&d, s + 12, sizeof(d));
         for (i = 0; i < n; i += 4) {
-            for (l = 0; l < 4; l++) {
-                uint64_t x = b[l] * 5;
-                uint64_t r = ((x << 7) | (x >> 57)) * 9;
-                uint64_t t = b[l] << 17;
-                out[i + l] = r;
-                c[l] ^= a[l];
-                d[l] ^= b[l];
-                b[l] ^= c[l];
-                a[l] ^= d[l];
-                c[l] ^= t;
-                d[l] = (d[l] << 45) | (d[l] >> 19);
-            }
+            x = (b << 2) + b;                      /* b * 5 */
+            x = (x << 7) | (x >> 57);
+            r = (x << 3) + x;                      /* * 9 */
+            t = b << 17;
+            __builtin_memcpy(out + i, &r, sizeof(r));
+            c ^= a;
+            d ^= b;
+            b ^= c;
+            a ^= d;
+            c ^= t;
+            d = (d << 45) | (d >> 19);
         }
-        for (l = 0; l < 4; l++) { s[l] = a[l]; s[4 + l] = b[l]; s[8 + l] = c[l]; s[12 + l] = d[l]; }
+        __builtin_memcpy(s, &a, sizeof(a));
+        __builtin_memcpy(s + 4, &b, sizeof(b));
+        __builtin_memcpy(s + 8, &c, sizeof(c));
+        __builtin_memcpy(s + 12, &d, sizeof(d));
     }
     """
     void kd_xoshiro4_fill(uint64_t* s, uint64_t* out, long n) noexcept nogil
+
+cdef extern from *:
+    """
+    /* Four words of one colour at once (j, j+2, j+4, j+6 of a square-lattice
+       row; 4 x 64 lanes in one 256-bit vector): ferromagnetic Metropolis
+       (random classes d = 0, 1, the rest flip), the same arithmetic as
+       _flips(ncls = -2) lane by lane, with VFIXED levels branch-free and
+       further levels while any of the 256 lanes is undecided.  Groups of four
+       words j, j+2, j+4, j+6 (j + 6 < W) from the given j on; returns the
+       first j not done (fewer than four words left).  planes0/1[k]:
+       all-ones iff bit 31 - k of t_0/t_1. */
+    #define KD_BLOCK 256
+    #define KD_VFIXED 11
+    KD_CLONES
+    static long kd_row_metro_v4(uint64_t *row, const uint64_t *up, const uint64_t *dn, long W,
+                                long j, const uint64_t *planes0, const uint64_t *planes1,
+                                uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {
+        uint64_t first = (row[W - 1] << 1) | (row[W - 1] >> 63);   /* left of word 0 */
+        uint64_t last = (row[0] >> 1) | (row[0] << 63);            /* right of word W-1 */
+        const kd_v4 even = {0, 2, 4, 6}, odd = {1, 3, 5, 7};
+        const kd_v4 mix_lo = {0, 4, 1, 5}, mix_hi = {2, 6, 3, 7};
+        for (; j + 6 < W; j += 8) {
+            kd_v4 s, l, r, u, d, lo, hi;
+            int inner = j > 0 && j + 7 < W;
+            if (inner) {
+                /* contiguous loads, de-interleaved (no store-to-load stalls) */
+                __builtin_memcpy(&lo, row + j, sizeof(lo));
+                __builtin_memcpy(&hi, row + j + 4, sizeof(hi));
+                s = __builtin_shuffle(lo, hi, even);
+                r = __builtin_shuffle(lo, hi, odd);
+                __builtin_memcpy(&lo, row + j - 1, sizeof(lo));
+                __builtin_memcpy(&hi, row + j + 3, sizeof(hi));
+                l = __builtin_shuffle(lo, hi, even);
+                __builtin_memcpy(&lo, up + j, sizeof(lo));
+                __builtin_memcpy(&hi, up + j + 4, sizeof(hi));
+                u = __builtin_shuffle(lo, hi, even);
+                __builtin_memcpy(&lo, dn + j, sizeof(lo));
+                __builtin_memcpy(&hi, dn + j + 4, sizeof(hi));
+                d = __builtin_shuffle(lo, hi, even);
+            } else {
+                s = (kd_v4){row[j], row[j + 2], row[j + 4], row[j + 6]};
+                l = (kd_v4){j > 0 ? row[j - 1] : first, row[j + 1], row[j + 3], row[j + 5]};
+                r = (kd_v4){row[j + 1], row[j + 3], row[j + 5], j + 7 < W ? row[j + 7] : last};
+                u = (kd_v4){up[j], up[j + 2], up[j + 4], up[j + 6]};
+                d = (kd_v4){dn[j], dn[j + 2], dn[j + 4], dn[j + 6]};
+            }
+            kd_v4 a = s ^ l, b = s ^ r, c = s ^ u, e = s ^ d;
+            kd_v4 s1 = a ^ b, c1 = a & b, s2 = c ^ e, c2 = c & e;
+            kd_v4 n0 = s1 ^ s2, k = s1 & s2;
+            kd_v4 n1 = c1 ^ c2 ^ k, n2 = (c1 & c2) | (k & (c1 ^ c2));
+            kd_v4 low = ~(n1 | n2);
+            kd_v4 cl0 = low & ~n0, cl1 = low & n0;
+            kd_v4 und = cl0 | cl1, rnd = und, acc = {0, 0, 0, 0}, rv, t;
+            int lev;
+            if (*pos > KD_BLOCK - 4 * KD_VFIXED) {
+                kd_xoshiro4_fill(s16, buf, KD_BLOCK);
+                *pos = 0;
+            }
+            for (lev = 0; lev < KD_VFIXED; lev++) {
+                __builtin_memcpy(&rv, buf + *pos + 4 * lev, sizeof(rv));
+                t = (cl0 & planes0[lev]) | (cl1 & planes1[lev]);
+                acc |= und & t & ~rv;
+                und &= ~(rv ^ t);
+            }
+            *pos += 4 * KD_VFIXED;
+            for (lev = KD_VFIXED; lev < 32; lev++) {
+                if ((und[0] | und[1] | und[2] | und[3]) == 0)
+                    break;
+                if (*pos > KD_BLOCK - 4) {
+                    kd_xoshiro4_fill(s16, buf, KD_BLOCK);
+                    *pos = 0;
+                }
+                __builtin_memcpy(&rv, buf + *pos, sizeof(rv));
+                *pos += 4;
+                t = (cl0 & planes0[lev]) | (cl1 & planes1[lev]);
+                acc |= und & t & ~rv;
+                und &= ~(rv ^ t);
+            }
+            s ^= (acc & rnd) | ~low;
+            if (inner) {
+                /* re-interleave with the (unchanged) other colour and store */
+                lo = __builtin_shuffle(s, r, mix_lo);
+                hi = __builtin_shuffle(s, r, mix_hi);
+                __builtin_memcpy(row + j, &lo, sizeof(lo));
+                __builtin_memcpy(row + j + 4, &hi, sizeof(hi));
+            } else {
+                row[j] = s[0];
+                row[j + 2] = s[1];
+                row[j + 4] = s[2];
+                row[j + 6] = s[3];
+            }
+        }
+        return j;
+    }
+    """
+    long kd_row_metro_v4(uint64_t* row, const uint64_t* up, const uint64_t* dn, long W, long j,
+                         const uint64_t* planes0, const uint64_t* planes1, uint64_t* s16,
+                         uint64_t* buf, Py_ssize_t* pos) noexcept nogil
 
 cdef enum:
     MAXZ = 6          # cubic lattice
@@ -316,6 +418,10 @@ cdef inline void _sweep(uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz,
                 if W % 2 == 0:
                     # word j holds colour (j + y + z) mod 2 in all lanes
                     j = par
+                    if R.mode == -2 and not cubic and W >= 8:
+                        # 4 words per step (vector clone where the CPU has AVX2)
+                        j = kd_row_metro_v4(row, up, dn, W, j, R.planes[0], R.planes[1],
+                                            st.s, st.buf, &st.pos)
                     while j < W:
                         if R.mode == -2:
                             _word(row, j, W, up, dn, fr, bk, <uint64_t>(-1), R, st, -2)

@@ -68,6 +68,9 @@ def _m2k(model, s):
     (kd.lattice.square(192, 6), 1.3, "metropolis"),
     (kd.lattice.cubic(64), 1.0, "heatbath"),
     (kd.lattice.cubic(64, 4, 6), 0.5, "metropolis"),
+    (kd.lattice.square(1024, 4), 1.0, "metropolis"),    # 4-word vector path
+    (kd.lattice.square(576, 6), 1.0, "metropolis"),     # W = 9 (odd)
+    (kd.lattice.square(640, 2), 1.0, "metropolis"),     # W = 10: groups and a remainder
 ])
 def test_measurements_match_from_scratch(lat, J, algorithm):
     model = kd.Ising(lat, J=J)
