@@ -79,7 +79,8 @@ def stripe_crossing(T, psi, level=0.5):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__,  # None when run by sphinx-gallery
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--L", type=int, default=36)
     ap.add_argument("--D", type=float, default=0.1)
     ap.add_argument("--J", type=float, default=1.0)

@@ -36,7 +36,8 @@ import numpy as np
 import kadanoff as kd
 from kadanoff.plot import figure, save
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description=__doc__,  # None when run by sphinx-gallery
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--out", default=".", help="directory for the PNG files")
 parser.add_argument("--quick", action="store_true", help="small, short smoke run")
 args = parser.parse_args()

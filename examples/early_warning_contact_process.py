@@ -52,7 +52,8 @@ def ramped_run(L, lam0, lam1, t_total, segment, dt, seed_seq, t_extra=0.0):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__,  # None when run by sphinx-gallery
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("outdir", nargs="?", default=".")
     parser.add_argument("--quick", action="store_true", help="small system, few surrogates")
     parser.add_argument("--seed", type=int, default=7)

@@ -20,7 +20,8 @@ from kadanoff.study import grid, run_study
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__,  # None when run by sphinx-gallery
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("output", help="HDF5 output file")
     parser.add_argument("--quick", action="store_true", help="tiny study (seconds)")
     parser.add_argument("--seed", type=int, default=2024)

@@ -21,7 +21,8 @@ from kadanoff.tempering import ParallelTempering
 
 def main(argv=None):
     from mpi4py import MPI
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__,  # None when run by sphinx-gallery
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("output", help="npz file written by rank 0")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--L", type=int, default=8)

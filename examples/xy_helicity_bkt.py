@@ -20,7 +20,8 @@ from kadanoff import plot
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__,  # None when run by sphinx-gallery
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="xy_helicity.png")
     parser.add_argument("--sweeps", type=int, default=4000)
     args = parser.parse_args()
