@@ -26,7 +26,7 @@ for k, M in enumerate(mobilities):
           f"final densities A/B/C = {res['density_A'][-1]:.3f}/{res['density_B'][-1]:.3f}/"
           f"{res['density_C'][-1]:.3f}")
 
-fig, axes = figure(ncols=4, size=(3.3, 3.4))
+fig, axes = figure(ncols=4, size=(3.3, 3.8))
 colors = ["black", "#d62728", "#1f77b4", "#f2c300"]
 for ax, (M, rps, res) in zip(axes[:3], runs):
     rd.plot_snapshot(rps, ax=ax, colors=colors, title=f"M = {M:g}, t = {res['t'][-1]:g}")
