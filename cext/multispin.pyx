@@ -241,7 +241,104 @@ cdef extern from *:
         }
         return j;
     }
+    /* The same for any rule on the square lattice (heat bath, J < 0): class
+       masks assembled from the rule tables as in _flips(ncls = 4). */
+    KD_CLONES
+    static long kd_row_generic_v4(uint64_t *row, const uint64_t *up, const uint64_t *dn,
+                                  long W, long j, const uint64_t *always_m,
+                                  const uint64_t *inv_m, const uint64_t *cls_m,
+                                  const uint64_t *planes, uint64_t *s16, uint64_t *buf,
+                                  Py_ssize_t *pos) {
+        uint64_t first = (row[W - 1] << 1) | (row[W - 1] >> 63);
+        uint64_t last = (row[0] >> 1) | (row[0] << 63);
+        const kd_v4 even = {0, 2, 4, 6}, odd = {1, 3, 5, 7};
+        const kd_v4 mix_lo = {0, 4, 1, 5}, mix_hi = {2, 6, 3, 7};
+        for (; j + 6 < W; j += 8) {
+            kd_v4 s, l, r, u, d, lo, hi;
+            int inner = j > 0 && j + 7 < W, dd, lev;
+            if (inner) {
+                __builtin_memcpy(&lo, row + j, sizeof(lo));
+                __builtin_memcpy(&hi, row + j + 4, sizeof(hi));
+                s = __builtin_shuffle(lo, hi, even);
+                r = __builtin_shuffle(lo, hi, odd);
+                __builtin_memcpy(&lo, row + j - 1, sizeof(lo));
+                __builtin_memcpy(&hi, row + j + 3, sizeof(hi));
+                l = __builtin_shuffle(lo, hi, even);
+                __builtin_memcpy(&lo, up + j, sizeof(lo));
+                __builtin_memcpy(&hi, up + j + 4, sizeof(hi));
+                u = __builtin_shuffle(lo, hi, even);
+                __builtin_memcpy(&lo, dn + j, sizeof(lo));
+                __builtin_memcpy(&hi, dn + j + 4, sizeof(hi));
+                d = __builtin_shuffle(lo, hi, even);
+            } else {
+                s = (kd_v4){row[j], row[j + 2], row[j + 4], row[j + 6]};
+                l = (kd_v4){j > 0 ? row[j - 1] : first, row[j + 1], row[j + 3], row[j + 5]};
+                r = (kd_v4){row[j + 1], row[j + 3], row[j + 5], j + 7 < W ? row[j + 7] : last};
+                u = (kd_v4){up[j], up[j + 2], up[j + 4], up[j + 6]};
+                d = (kd_v4){dn[j], dn[j + 2], dn[j + 4], dn[j + 6]};
+            }
+            kd_v4 a = s ^ l, b = s ^ r, c = s ^ u, e = s ^ d;
+            kd_v4 s1 = a ^ b, c1 = a & b, s2 = c ^ e, c2 = c & e;
+            kd_v4 n0 = s1 ^ s2, k = s1 & s2;
+            kd_v4 n1 = c1 ^ c2 ^ k, n2 = (c1 & c2) | (k & (c1 ^ c2));
+            kd_v4 zero = {0, 0, 0, 0}, always = zero, inv = zero;
+            kd_v4 cl0 = zero, cl1 = zero, cl2 = zero, cl3 = zero, eq, und, rnd, acc = zero, rv, t;
+            for (dd = 0; dd <= 4; dd++) {
+                eq = ((dd & 1) ? n0 : ~n0) & ((dd & 2) ? n1 : ~n1) & ((dd & 4) ? n2 : ~n2);
+                always |= eq & always_m[dd];
+                inv |= eq & inv_m[dd];
+                cl0 |= eq & cls_m[dd];
+                cl1 |= eq & cls_m[7 + dd];
+                cl2 |= eq & cls_m[14 + dd];
+                cl3 |= eq & cls_m[21 + dd];
+            }
+            und = rnd = cl0 | cl1 | cl2 | cl3;
+            if (*pos > KD_BLOCK - 4 * KD_VFIXED) {
+                kd_xoshiro4_fill(s16, buf, KD_BLOCK);
+                *pos = 0;
+            }
+            for (lev = 0; lev < KD_VFIXED; lev++) {
+                __builtin_memcpy(&rv, buf + *pos + 4 * lev, sizeof(rv));
+                t = (cl0 & planes[lev]) | (cl1 & planes[32 + lev]) | (cl2 & planes[64 + lev])
+                    | (cl3 & planes[96 + lev]);
+                acc |= und & t & ~rv;
+                und &= ~(rv ^ t);
+            }
+            *pos += 4 * KD_VFIXED;
+            for (lev = KD_VFIXED; lev < 32; lev++) {
+                if ((und[0] | und[1] | und[2] | und[3]) == 0)
+                    break;
+                if (*pos > KD_BLOCK - 4) {
+                    kd_xoshiro4_fill(s16, buf, KD_BLOCK);
+                    *pos = 0;
+                }
+                __builtin_memcpy(&rv, buf + *pos, sizeof(rv));
+                *pos += 4;
+                t = (cl0 & planes[lev]) | (cl1 & planes[32 + lev]) | (cl2 & planes[64 + lev])
+                    | (cl3 & planes[96 + lev]);
+                acc |= und & t & ~rv;
+                und &= ~(rv ^ t);
+            }
+            s ^= ((acc ^ inv) & rnd) | always;
+            if (inner) {
+                lo = __builtin_shuffle(s, r, mix_lo);
+                hi = __builtin_shuffle(s, r, mix_hi);
+                __builtin_memcpy(row + j, &lo, sizeof(lo));
+                __builtin_memcpy(row + j + 4, &hi, sizeof(hi));
+            } else {
+                row[j] = s[0];
+                row[j + 2] = s[1];
+                row[j + 4] = s[2];
+                row[j + 6] = s[3];
+            }
+        }
+        return j;
+    }
     """
+    long kd_row_generic_v4(uint64_t* row, const uint64_t* up, const uint64_t* dn, long W,
+                           long j, const uint64_t* always_m, const uint64_t* inv_m,
+                           const uint64_t* cls_m, const uint64_t* planes, uint64_t* s16,
+                           uint64_t* buf, Py_ssize_t* pos) noexcept nogil
     long kd_row_metro_v4(uint64_t* row, const uint64_t* up, const uint64_t* dn, long W, long j,
                          const uint64_t* planes0, const uint64_t* planes1, uint64_t* s16,
                          uint64_t* buf, Py_ssize_t* pos) noexcept nogil
@@ -432,6 +529,10 @@ cdef inline void _sweep(uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz,
                         # 4 words per step (vector clone where the CPU has AVX2)
                         j = kd_row_metro_v4(row, up, dn, W, j, R.planes[0], R.planes[1],
                                             st.s, st.buf, &st.pos)
+                    elif not cubic and W >= 8:
+                        j = kd_row_generic_v4(row, up, dn, W, j, R.always_m, R.inv_m,
+                                              &R.cls_m[0][0], &R.planes[0][0], st.s, st.buf,
+                                              &st.pos)
                     while j < W:
                         if R.mode == -2:
                             _word(row, j, W, up, dn, fr, bk, <uint64_t>(-1), R, st, -2)

@@ -71,6 +71,8 @@ def _m2k(model, s):
     (kd.lattice.square(1024, 4), 1.0, "metropolis"),    # 4-word vector path
     (kd.lattice.square(576, 6), 1.0, "metropolis"),     # W = 9 (odd)
     (kd.lattice.square(640, 2), 1.0, "metropolis"),     # W = 10: groups and a remainder
+    (kd.lattice.square(1024, 4), 1.0, "heatbath"),      # generic vector path
+    (kd.lattice.square(512, 2), -1.0, "metropolis"),    # generic vector path, J < 0
 ])
 def test_measurements_match_from_scratch(lat, J, algorithm):
     model = kd.Ising(lat, J=J)

@@ -53,6 +53,8 @@ def _two_sample(a, b, keys, label):
     (kd.lattice.square(128, 8), 2.2, 1.0, "heatbath"),
     (kd.lattice.square(1024, 8), 2.3, 1.0, "metropolis"),     # 4 words per vector step
     (kd.lattice.square(640, 4), 2.2, 1.0, "metropolis"),      # groups and a remainder
+    (kd.lattice.square(1024, 4), 2.3, 1.0, "heatbath"),       # generic vector path
+    (kd.lattice.square(512, 4), 2.0, -1.0, "metropolis"),     # generic vector path, J < 0
     (kd.lattice.square(64, 4), 2.0, -1.0, "metropolis"),       # antiferromagnet
     (kd.lattice.cubic(64, 4, 4), 4.2, 1.0, "metropolis"),
     (kd.lattice.cubic(64, 2, 4), 3.5, 1.0, "heatbath"),
