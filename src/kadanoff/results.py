@@ -118,14 +118,24 @@ class Results(Mapping):
             raise ValueError(f"no measurements of {name!r}")
         return x.mean(axis=0)
 
+    def _per_component(self, f, name):
+        """f applied to every component of a series; array series such as a
+        structure factor (n, L, L) are treated as n x (L L) columns."""
+        x = self._nonempty(name)
+        if x.ndim <= 2:
+            return f(x)
+        return np.reshape(f(x.reshape(len(x), -1)), x.shape[1:])
+
     def error(self, name) -> float | np.ndarray:
-        """Standard error of the mean, sqrt(2 tau_int var / n) (autocorrelation-aware)."""
-        return _err.error_of_mean(self._nonempty(name))
+        """Standard error of the mean, sqrt(2 tau_int var / n) (autocorrelation-aware),
+        per component for vector and array observables."""
+        return self._per_component(_err.error_of_mean, name)
 
     def tau(self, name) -> float | np.ndarray:
         """Integrated autocorrelation time of an observable in sweeps
-        (tau_int = 1/2 + sum_t rho(t), times ``measure_every``)."""
-        tau = _err.tau_int(self._nonempty(name), quiet=True)
+        (tau_int = 1/2 + sum_t rho(t), times ``measure_every``), per component
+        for vector and array observables."""
+        tau = self._per_component(lambda x: _err.tau_int(x, quiet=True), name)
         return tau * self.meta.get("measure_every", 1)
 
     def estimate(self, f, *names) -> Estimate:

@@ -219,3 +219,14 @@ def test_sweep_option():
         kd.Simulation(chain, T=1.0, algorithm="heatbath", sweep="checkerboard")
     with pytest.raises(TypeError, match="sweep"):
         kd.Simulation(chain, T=1.0, algorithm="heatbath", clusters_per_sweep=2)
+
+
+def test_array_series_error_and_tau_per_component():
+    # e.g. a structure factor recorded as (n, L, L): every component is its own series
+    from kadanoff.analysis.errors import error_of_mean, tau_int
+    x = np.random.default_rng(3).normal(size=(500, 3, 2)).cumsum(axis=0) * 0.01
+    res = kd.Results({"sq": x}, {"measure_every": 2})
+    flat = x.reshape(500, 6)
+    assert res.mean("sq").shape == (3, 2)
+    np.testing.assert_array_equal(res.error("sq"), error_of_mean(flat).reshape(3, 2))
+    np.testing.assert_array_equal(res.tau("sq"), 2 * tau_int(flat, quiet=True).reshape(3, 2))
