@@ -62,11 +62,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _timing import ns_per_update  # noqa: E402
-from ising import numpy_checkerboard  # noqa: E402
+from _timing import ns_per_update
+from ising import numpy_checkerboard
 
-import kadanoff as kd  # noqa: E402
-from kadanoff.theory import T_C_SQUARE  # noqa: E402
+import kadanoff as kd
+from kadanoff.theory import T_C_SQUARE
 
 T_C_CUBIC = 4.5115232          # 3D Ising, simple cubic (Ferrenberg, Xu & Landau 2018)
 T_POTTS3 = 1.0 / math.log(1.0 + math.sqrt(3.0))
@@ -122,8 +122,9 @@ def kd_mean_cluster(shape, T, sweeps=300):
 
 
 def kd_rps(L, seconds):
-    import kadanoff.reaction as rd
     from reaction import MOBILITY, _kadanoff_rate
+
+    import kadanoff.reaction as rd
     rate, _ = _kadanoff_rate(
         lambda: rd.rock_paper_scissors(kd.lattice.square(L), mobility=MOBILITY, rng=1), seconds)
     return 1e9 / rate
@@ -288,14 +289,14 @@ def run_cases(args):
     rows = []
     for c in cases(args.quick):
         row = {"case": c["case"], "unit": c["unit"]}
-        row["kadanoff"] = _best(lambda: c["kadanoff"](args.seconds), args.repeat)
+        row["kadanoff"] = _best(lambda c=c: c["kadanoff"](args.seconds), args.repeat)
         row["numpy"] = c["numpy"](args.seconds, args.repeat) if "numpy" in c else None
         for peer in PEERS:
             if peer not in c:
                 row[peer] = "n/a"
                 continue
             try:
-                row[peer] = _best(lambda: c[peer](args.seconds), args.repeat)
+                row[peer] = _best(lambda c=c, peer=peer: c[peer](args.seconds), args.repeat)
             except NotAvailable as exc:
                 row[peer] = str(exc)
             except Exception as exc:               # noqa: BLE001 - report, keep going
@@ -359,11 +360,11 @@ def _fmt(v):
 
 
 def markdown(rows, errors, meta):
-    lines = [f"# kadanoff vs peers ({meta['date']})", "",
-             f"Machine: {meta['machine']}; load average at start {meta['load_start']}, "
-             f"at end {meta['load_end']} (ratios are measured in one process; absolute times "
-             "move with the load). Fastest of "
-             f"{meta['repeat']} timings. Ratio = other / kadanoff (> 1: kadanoff faster).", "",
+    header = (f"Machine: {meta['machine']}; load average at start {meta['load_start']}, "
+              f"at end {meta['load_end']} (ratios are measured in one process; absolute "
+              f"times move with the load). Fastest of {meta['repeat']} timings. "
+              "Ratio = other / kadanoff (> 1: kadanoff faster).")
+    lines = [f"# kadanoff vs peers ({meta['date']})", "", header, "",
              "| case | unit | kadanoff | numpy | " + " | ".join(PEERS)
              + " | ratio vs fastest peer | ratio vs numpy |",
              "|---|---|---|---|" + "---|" * len(PEERS) + "---|---|"]

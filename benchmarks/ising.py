@@ -73,7 +73,7 @@ def thread_speedup(L, K, repeat, seconds):
             best_seq = min(best_seq, time.perf_counter() - t0)
             with cf.ThreadPoolExecutor(max_workers=K) as pool:
                 t0, c0 = time.perf_counter(), time.process_time()
-                list(pool.map(lambda sim: sim.run(sweeps=sweeps), sims))
+                list(pool.map(lambda sim, n=sweeps: sim.run(sweeps=n), sims))
                 wall = time.perf_counter() - t0
                 # CPU seconds per wall second: > 1 only if the threads ran at once
                 busy = max(busy, (time.process_time() - c0) / wall)

@@ -389,7 +389,7 @@ class ParallelTempering:
         replica = np.empty((K, steps), dtype=np.int64)
         with self._threads():
             for t in range(steps):
-                self._each_slot(lambda k: self._updaters[k].run(
+                self._each_slot(lambda k, t=t: self._updaters[k].run(
                     self._state(k), self._rng_states[k], 1, every,
                     {name: arr[t:t + 1] for name, arr in raws[k].items()}))
                 replica[:, t] = self.slot_replica
