@@ -73,6 +73,9 @@ def _m2k(model, s):
     (kd.lattice.square(640, 2), 1.0, "metropolis"),     # W = 10: groups and a remainder
     (kd.lattice.square(1024, 4), 1.0, "heatbath"),      # generic vector path
     (kd.lattice.square(512, 2), -1.0, "metropolis"),    # generic vector path, J < 0
+    (kd.lattice.square(256), 1.0, "metropolis"),        # W = 4: rows y, y + 2 paired
+    (kd.lattice.square(256, 4), 0.8, "heatbath"),
+    (kd.lattice.square(256, 6), 1.0, "metropolis"),     # Ly % 4 != 0: scalar path
 ])
 def test_measurements_match_from_scratch(lat, J, algorithm):
     model = kd.Ising(lat, J=J)

@@ -39,6 +39,14 @@ def test_exact_L128(algorithm, T):
     assert_close(res, exact, f"multispin L=128 {algorithm} T={T}", keys=("e",), derived=("C",))
 
 
+@pytest.mark.parametrize("algorithm", ["metropolis", "heatbath"])
+def test_exact_L256(algorithm):
+    # W = 4: the colour words of rows y and y + 2 are updated as one vector
+    res = _run(kd.lattice.square(256), 2.7, algorithm, seed=33, sweeps=20_000)
+    assert_close(res, ising2d_torus(256, T=2.7), f"multispin L=256 {algorithm}", keys=("e",),
+                 derived=("C",))
+
+
 def _two_sample(a, b, keys, label):
     z = {}
     for k in keys:
@@ -55,6 +63,8 @@ def _two_sample(a, b, keys, label):
     (kd.lattice.square(640, 4), 2.2, 1.0, "metropolis"),      # groups and a remainder
     (kd.lattice.square(1024, 4), 2.3, 1.0, "heatbath"),       # generic vector path
     (kd.lattice.square(512, 4), 2.0, -1.0, "metropolis"),     # generic vector path, J < 0
+    (kd.lattice.square(256, 8), 2.2, 1.0, "heatbath"),        # W = 4: paired rows
+    (kd.lattice.square(256, 4), 2.0, -1.0, "metropolis"),     # paired rows, J < 0
     (kd.lattice.square(64, 4), 2.0, -1.0, "metropolis"),       # antiferromagnet
     (kd.lattice.cubic(64, 4, 4), 4.2, 1.0, "metropolis"),
     (kd.lattice.cubic(64, 2, 4), 3.5, 1.0, "heatbath"),
