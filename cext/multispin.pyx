@@ -47,11 +47,13 @@
 # outputs of the caller's xoshiro256** state, and consumed in a fixed order, so
 # the same seed gives the same bits however the sweeps are split between calls.
 #
-# Speed: on the square lattice with W >= 8, ferromagnetic Metropolis updates
-# four words of a row (j, j+2, j+4, j+6: same colour, not neighbours) per step
-# with 256-bit vector operations (kd_row_metro_v4: the same per-lane arithmetic;
-# only the order in which random words are consumed differs from the scalar
-# path).  The vector code and the block generator are compiled for x86-64-v4,
+# Speed: on the square lattice four words of one colour are updated per step
+# with 256-bit vector operations -- the same per-lane arithmetic, only the
+# order in which random words are consumed differs from the scalar path:
+# W >= 8: words j, j+2, j+4, j+6 of a row (kd_row_metro_v4 for ferromagnetic
+# Metropolis, kd_row_generic_v4 for any rule); W = 4 with Ly a multiple of 4:
+# the two colour words of rows y and y+2 (kd_pair_w4).  Other shapes and the
+# cubic lattice use the scalar word routine.  The vector code and the block generator are compiled for x86-64-v4,
 # AVX2 and baseline x86-64 (GCC target_clones; the loader picks the best the CPU
 # has) and give the same bits on all three.
 #
