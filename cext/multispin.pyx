@@ -52,8 +52,10 @@
 # order in which random words are consumed differs from the scalar path:
 # W >= 8: words j, j+2, j+4, j+6 of a row (kd_row_metro_v4 for ferromagnetic
 # Metropolis, kd_row_generic_v4 for any rule); W = 4 with Ly a multiple of 4:
-# the two colour words of rows y and y+2 (kd_pair_w4).  Other shapes and the
-# cubic lattice use the scalar word routine.  The vector code and the block generator are compiled for x86-64-v4,
+# the two colour words of rows y and y+2 (kd_pair_w4); W = 1 with Ly a
+# multiple of 8: rows y0, y0+2, y0+4, y0+6 and then the odd rows of a block of
+# 8, masked to the colour's lanes (kd_block8_w1).  Other shapes and the cubic
+# lattice use the scalar word routine.  The vector code and the block generator are compiled for x86-64-v4,
 # AVX2 and baseline x86-64 (GCC target_clones; the loader picks the best the CPU
 # has) and give the same bits on all three.
 #
@@ -433,7 +435,102 @@ cdef extern from *:
         __builtin_memcpy(w + 4 * ya, &Ra, sizeof(Ra));
         __builtin_memcpy(w + 4 * yb, &Rb, sizeof(Rb));
     }
+    #pragma GCC diagnostic ignored "-Wpsabi"   /* kd_decide4 is always inlined */
+    /* Flip mask of four words (one vector) from their neighbours, as in
+       kd_pair_w4; consumes random words from the block buffer. */
+    static inline __attribute__((always_inline)) kd_v4 kd_decide4(kd_v4 s, kd_v4 l, kd_v4 r, kd_v4 u, kd_v4 d, int metro,
+                                   const uint64_t *always_m, const uint64_t *inv_m,
+                                   const uint64_t *cls_m, const uint64_t *planes,
+                                   uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {
+        kd_v4 a = s ^ l, b = s ^ r, c = s ^ u, e = s ^ d;
+        kd_v4 s1 = a ^ b, c1 = a & b, s2 = c ^ e, c2 = c & e;
+        kd_v4 n0 = s1 ^ s2, k = s1 & s2;
+        kd_v4 n1 = c1 ^ c2 ^ k, n2 = (c1 & c2) | (k & (c1 ^ c2));
+        kd_v4 zero = {0, 0, 0, 0}, always = zero, inv = zero;
+        kd_v4 cl0 = zero, cl1 = zero, cl2 = zero, cl3 = zero, eq, und, rnd, acc = zero, rv, t;
+        int dd, lev;
+        if (metro) {
+            kd_v4 low = ~(n1 | n2);
+            cl0 = low & ~n0;
+            cl1 = low & n0;
+            always = ~low;
+        } else {
+            for (dd = 0; dd <= 4; dd++) {
+                eq = ((dd & 1) ? n0 : ~n0) & ((dd & 2) ? n1 : ~n1) & ((dd & 4) ? n2 : ~n2);
+                always |= eq & always_m[dd];
+                inv |= eq & inv_m[dd];
+                cl0 |= eq & cls_m[dd];
+                cl1 |= eq & cls_m[7 + dd];
+                cl2 |= eq & cls_m[14 + dd];
+                cl3 |= eq & cls_m[21 + dd];
+            }
+        }
+        und = rnd = cl0 | cl1 | cl2 | cl3;
+        if (*pos > KD_BLOCK - 4 * KD_VFIXED) {
+            kd_xoshiro4_fill(s16, buf, KD_BLOCK);
+            *pos = 0;
+        }
+        for (lev = 0; lev < KD_VFIXED; lev++) {
+            __builtin_memcpy(&rv, buf + *pos + 4 * lev, sizeof(rv));
+            t = (cl0 & planes[lev]) | (cl1 & planes[32 + lev]) | (cl2 & planes[64 + lev])
+                | (cl3 & planes[96 + lev]);
+            acc |= und & t & ~rv;
+            und &= ~(rv ^ t);
+        }
+        *pos += 4 * KD_VFIXED;
+        for (lev = KD_VFIXED; lev < 32; lev++) {
+            if ((und[0] | und[1] | und[2] | und[3]) == 0)
+                break;
+            if (*pos > KD_BLOCK - 4) {
+                kd_xoshiro4_fill(s16, buf, KD_BLOCK);
+                *pos = 0;
+            }
+            __builtin_memcpy(&rv, buf + *pos, sizeof(rv));
+            *pos += 4;
+            t = (cl0 & planes[lev]) | (cl1 & planes[32 + lev]) | (cl2 & planes[64 + lev])
+                | (cl3 & planes[96 + lev]);
+            acc |= und & t & ~rv;
+            und &= ~(rv ^ t);
+        }
+        return ((acc ^ inv) & rnd) | always;
+    }
+
+    /* W = 1 (L = 64), Ly a multiple of 8: rows y0 .. y0 + 7 as two vectors
+       (even rows E, odd rows O); colour lanes alternate within a word, so
+       each group's flips are masked to the lanes of the colour. */
+    KD_CLONES
+    static void kd_block8_w1(uint64_t *w, long y0, long Ly, long colour, int metro,
+                             const uint64_t *always_m, const uint64_t *inv_m,
+                             const uint64_t *cls_m, const uint64_t *planes,
+                             uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {
+        kd_v4 A, B, E, O, P, Q, fe, fo;
+        uint64_t even_lanes = 0x5555555555555555ULL, odd_lanes = ~even_lanes;
+        /* lanes b of row y with colour c: b = c + y (mod 2); y0 is even */
+        uint64_t me = colour ? odd_lanes : even_lanes, mo = ~me;
+        __builtin_memcpy(&A, w + y0, sizeof(A));
+        __builtin_memcpy(&B, w + y0 + 4, sizeof(B));
+        E = __builtin_shuffle(A, B, (kd_v4){0, 2, 4, 6});
+        O = __builtin_shuffle(A, B, (kd_v4){1, 3, 5, 7});
+        P = (kd_v4){0, 0, 0, 0} + w[(y0 + Ly - 1) % Ly];      /* row y0 - 1 */
+        Q = (kd_v4){0, 0, 0, 0} + w[(y0 + 8) % Ly];           /* row y0 + 8 */
+        fe = kd_decide4(E, (E << 1) | (E >> 63), (E >> 1) | (E << 63), O,
+                        __builtin_shuffle(O, P, (kd_v4){4, 0, 1, 2}), metro, always_m, inv_m,
+                        cls_m, planes, s16, buf, pos) & me;
+        fo = kd_decide4(O, (O << 1) | (O >> 63), (O >> 1) | (O << 63),
+                        __builtin_shuffle(E, Q, (kd_v4){1, 2, 3, 4}), E, metro, always_m, inv_m,
+                        cls_m, planes, s16, buf, pos) & mo;
+        E ^= fe;
+        O ^= fo;
+        A = __builtin_shuffle(E, O, (kd_v4){0, 4, 1, 5});
+        B = __builtin_shuffle(E, O, (kd_v4){2, 6, 3, 7});
+        __builtin_memcpy(w + y0, &A, sizeof(A));
+        __builtin_memcpy(w + y0 + 4, &B, sizeof(B));
+    }
     """
+    void kd_block8_w1(uint64_t* w, long y0, long Ly, long colour, int metro,
+                      const uint64_t* always_m, const uint64_t* inv_m, const uint64_t* cls_m,
+                      const uint64_t* planes, uint64_t* s16, uint64_t* buf,
+                      Py_ssize_t* pos) noexcept nogil
     void kd_pair_w4(uint64_t* w, long y, long Ly, long colour, int metro,
                     const uint64_t* always_m, const uint64_t* inv_m, const uint64_t* cls_m,
                     const uint64_t* planes, uint64_t* s16, uint64_t* buf,
@@ -616,7 +713,14 @@ cdef inline void _sweep(uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz,
     cdef const uint64_t* bk = NULL
     cdef uint64_t mask
     cdef bint pair_rows = W == 4 and not cubic and Ly % 4 == 0
+    cdef bint block8 = W == 1 and not cubic and Ly % 8 == 0
     for colour in range(2):
+        if block8:
+            # W = 1: blocks of 8 rows, 4 words per vector step
+            for y in range(0, Ly, 8):
+                kd_block8_w1(w, y, Ly, colour, R.mode == -2, R.always_m, R.inv_m,
+                             &R.cls_m[0][0], &R.planes[0][0], st.s, st.buf, &st.pos)
+            continue
         for z in range(Lz):
             for y in range(Ly):
                 if pair_rows:

@@ -76,6 +76,8 @@ def _m2k(model, s):
     (kd.lattice.square(256), 1.0, "metropolis"),        # W = 4: rows y, y + 2 paired
     (kd.lattice.square(256, 4), 0.8, "heatbath"),
     (kd.lattice.square(256, 6), 1.0, "metropolis"),     # Ly % 4 != 0: scalar path
+    (kd.lattice.square(64, 8), -1.0, "metropolis"),     # W = 1: blocks of 8 rows
+    (kd.lattice.square(64, 16), 0.9, "heatbath"),
 ])
 def test_measurements_match_from_scratch(lat, J, algorithm):
     model = kd.Ising(lat, J=J)

@@ -65,6 +65,8 @@ def _two_sample(a, b, keys, label):
     (kd.lattice.square(512, 4), 2.0, -1.0, "metropolis"),     # generic vector path, J < 0
     (kd.lattice.square(256, 8), 2.2, 1.0, "heatbath"),        # W = 4: paired rows
     (kd.lattice.square(256, 4), 2.0, -1.0, "metropolis"),     # paired rows, J < 0
+    (kd.lattice.square(64, 16), 2.3, 1.0, "metropolis"),      # W = 1: blocks of 8 rows
+    (kd.lattice.square(64, 8), 2.0, -1.0, "heatbath"),        # blocks of 8 rows, J < 0
     (kd.lattice.square(64, 4), 2.0, -1.0, "metropolis"),       # antiferromagnet
     (kd.lattice.cubic(64, 4, 4), 4.2, 1.0, "metropolis"),
     (kd.lattice.cubic(64, 2, 4), 3.5, 1.0, "heatbath"),
