@@ -117,7 +117,11 @@ cdef extern from *:
        written as out[4 i + l], computed as 4-lane vectors; on x86-64 GCC an
        x86-64-v4 or AVX2 clone is picked at load time when the CPU has it
        (same bits either way). */
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    #if defined(__GNUC__) && !defined(__clang__)
+    /* GCC: vector extensions (the 4-word kernels below); elsewhere plain C
+       with the same generator, and only the scalar word routine. */
+    #define KD_HAVE_VEC 1
+    #if defined(__x86_64__)
     #define KD_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
     #else
     #define KD_CLONES
@@ -149,11 +153,33 @@ cdef extern from *:
         __builtin_memcpy(s + 8, &c, sizeof(c));
         __builtin_memcpy(s + 12, &d, sizeof(d));
     }
+    #else
+    #define KD_HAVE_VEC 0
+    static void kd_xoshiro4_fill(uint64_t *s, uint64_t *out, long n) {
+        long i;
+        int l;
+        for (i = 0; i < n; i += 4) {
+            for (l = 0; l < 4; l++) {
+                uint64_t x = s[4 + l] * 5;
+                uint64_t t = s[4 + l] << 17;
+                out[i + l] = ((x << 7) | (x >> 57)) * 9;
+                s[8 + l] ^= s[l];
+                s[12 + l] ^= s[4 + l];
+                s[4 + l] ^= s[8 + l];
+                s[l] ^= s[12 + l];
+                s[8 + l] ^= t;
+                s[12 + l] = (s[12 + l] << 45) | (s[12 + l] >> 19);
+            }
+        }
+    }
+    #endif
     """
+    int KD_HAVE_VEC
     void kd_xoshiro4_fill(uint64_t* s, uint64_t* out, long n) noexcept nogil
 
 cdef extern from *:
     """
+    #if KD_HAVE_VEC
     /* Four words of one colour at once (j, j+2, j+4, j+6 of a square-lattice
        row; 4 x 64 lanes in one 256-bit vector): ferromagnetic Metropolis
        (random classes d = 0, 1, the rest flip), the same arithmetic as
@@ -526,6 +552,25 @@ cdef extern from *:
         __builtin_memcpy(w + y0, &A, sizeof(A));
         __builtin_memcpy(w + y0 + 4, &B, sizeof(B));
     }
+    #else
+    /* no vector extensions: never called (KD_HAVE_VEC gates the calls) */
+    static long kd_row_metro_v4(uint64_t *row, const uint64_t *up, const uint64_t *dn, long W,
+                                long j, const uint64_t *planes0, const uint64_t *planes1,
+                                uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) { return j; }
+    static long kd_row_generic_v4(uint64_t *row, const uint64_t *up, const uint64_t *dn,
+                                  long W, long j, const uint64_t *always_m,
+                                  const uint64_t *inv_m, const uint64_t *cls_m,
+                                  const uint64_t *planes, uint64_t *s16, uint64_t *buf,
+                                  Py_ssize_t *pos) { return j; }
+    static void kd_pair_w4(uint64_t *w, long y, long Ly, long colour, int metro,
+                           const uint64_t *always_m, const uint64_t *inv_m,
+                           const uint64_t *cls_m, const uint64_t *planes,
+                           uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {}
+    static void kd_block8_w1(uint64_t *w, long y0, long Ly, long colour, int metro,
+                             const uint64_t *always_m, const uint64_t *inv_m,
+                             const uint64_t *cls_m, const uint64_t *planes,
+                             uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {}
+    #endif
     """
     void kd_block8_w1(uint64_t* w, long y0, long Ly, long colour, int metro,
                       const uint64_t* always_m, const uint64_t* inv_m, const uint64_t* cls_m,
@@ -712,8 +757,8 @@ cdef inline void _sweep(uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz,
     cdef const uint64_t* fr = NULL
     cdef const uint64_t* bk = NULL
     cdef uint64_t mask
-    cdef bint pair_rows = W == 4 and not cubic and Ly % 4 == 0
-    cdef bint block8 = W == 1 and not cubic and Ly % 8 == 0
+    cdef bint pair_rows = KD_HAVE_VEC and W == 4 and not cubic and Ly % 4 == 0
+    cdef bint block8 = KD_HAVE_VEC and W == 1 and not cubic and Ly % 8 == 0
     for colour in range(2):
         if block8:
             # W = 1: blocks of 8 rows, 4 words per vector step
@@ -739,11 +784,11 @@ cdef inline void _sweep(uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz,
                 if W % 2 == 0:
                     # word j holds colour (j + y + z) mod 2 in all lanes
                     j = par
-                    if R.mode == -2 and not cubic and W >= 8:
+                    if KD_HAVE_VEC and R.mode == -2 and not cubic and W >= 8:
                         # 4 words per step (vector clone where the CPU has AVX2)
                         j = kd_row_metro_v4(row, up, dn, W, j, R.planes[0], R.planes[1],
                                             st.s, st.buf, &st.pos)
-                    elif not cubic and W >= 8:
+                    elif KD_HAVE_VEC and not cubic and W >= 8:
                         j = kd_row_generic_v4(row, up, dn, W, j, R.always_m, R.inv_m,
                                               &R.cls_m[0][0], &R.planes[0][0], st.s, st.buf,
                                               &st.pos)
