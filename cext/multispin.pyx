@@ -85,7 +85,7 @@ cdef extern from *:
        to the right (x + 1, wrapping by one lane at the row end), up (y + 1)
        and, if fr != NULL, front (z + 1).  On x86-64 GCC a clone using the
        popcnt instruction is picked at load time when the CPU has it. */
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
     #define KD_POPCNT_CLONES __attribute__((target_clones("popcnt", "default")))
     #else
     #define KD_POPCNT_CLONES
@@ -121,7 +121,7 @@ cdef extern from *:
     /* GCC: vector extensions (the 4-word kernels below); elsewhere plain C
        with the same generator, and only the scalar word routine. */
     #define KD_HAVE_VEC 1
-    #if defined(__x86_64__)
+    #if defined(__x86_64__) && defined(__GLIBC__)   /* target_clones needs ifunc */
     #define KD_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
     #else
     #define KD_CLONES
