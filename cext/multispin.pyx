@@ -52,10 +52,11 @@
 # order in which random words are consumed differs from the scalar path:
 # W >= 8: words j, j+2, j+4, j+6 of a row (kd_row_metro_v4 for ferromagnetic
 # Metropolis, kd_row_generic_v4 for any rule); W = 4 with Ly a multiple of 4:
-# the two colour words of rows y and y+2 (kd_pair_w4); W = 1 with Ly a
+# the two colour words of rows y and y+2 (kd_pair_w4); W = 1 or 2 with Ly a
 # multiple of 8: rows y0, y0+2, y0+4, y0+6 and then the odd rows of a block of
-# 8, masked to the colour's lanes (kd_block8_w1).  Other shapes and the cubic
-# lattice use the scalar word routine.  The vector code and the block generator are compiled for x86-64-v4,
+# 8 (kd_block8_w1, flips masked to the colour's lanes; kd_block8_w2, a 4 x 4
+# transpose of the block's 16 words).  Other shapes and the cubic lattice use
+# the scalar word routine.  The vector code and the block generator are compiled for x86-64-v4,
 # AVX2 and baseline x86-64 (GCC target_clones; the loader picks the best the CPU
 # has) and give the same bits on all three.
 #
@@ -552,8 +553,79 @@ cdef extern from *:
         __builtin_memcpy(w + y0, &A, sizeof(A));
         __builtin_memcpy(w + y0 + 4, &B, sizeof(B));
     }
+    /* 4 x 4 transpose: rows a, b, c, d -> columns */
+    static inline __attribute__((always_inline)) void kd_transpose4(kd_v4 *a, kd_v4 *b,
+                                                                    kd_v4 *c, kd_v4 *d) {
+        kd_v4 t0 = __builtin_shuffle(*a, *b, (kd_v4){0, 4, 1, 5});
+        kd_v4 t1 = __builtin_shuffle(*c, *d, (kd_v4){0, 4, 1, 5});
+        kd_v4 t2 = __builtin_shuffle(*a, *b, (kd_v4){2, 6, 3, 7});
+        kd_v4 t3 = __builtin_shuffle(*c, *d, (kd_v4){2, 6, 3, 7});
+        *a = __builtin_shuffle(t0, t1, (kd_v4){0, 1, 4, 5});
+        *b = __builtin_shuffle(t0, t1, (kd_v4){2, 3, 6, 7});
+        *c = __builtin_shuffle(t2, t3, (kd_v4){0, 1, 4, 5});
+        *d = __builtin_shuffle(t2, t3, (kd_v4){2, 3, 6, 7});
+    }
+
+    /* W = 2 (L = 128), Ly a multiple of 8: a block of 8 rows is 16 words,
+       four vectors of two rows each; transposed, they are the columns
+       (word 0 / word 1 of the even rows, of the odd rows).  The colour word
+       of an even row is word c, of an odd row word 1 - c; its x neighbours
+       are the row's other word (rotated by one lane across the row end). */
+    KD_CLONES
+    static void kd_block8_w2(uint64_t *w, long y0, long Ly, long colour, int metro,
+                             const uint64_t *always_m, const uint64_t *inv_m,
+                             const uint64_t *cls_m, const uint64_t *planes,
+                             uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {
+        kd_v4 V0, V1, V2, V3, col[2][2], s, o, l, r, u, d, P, Q;
+        long c = colour;
+        __builtin_memcpy(&V0, w + 2 * y0, sizeof(V0));
+        __builtin_memcpy(&V1, w + 2 * y0 + 4, sizeof(V1));
+        __builtin_memcpy(&V2, w + 2 * y0 + 8, sizeof(V2));
+        __builtin_memcpy(&V3, w + 2 * y0 + 12, sizeof(V3));
+        kd_transpose4(&V0, &V1, &V2, &V3);
+        col[0][0] = V0;     /* [parity of row][word]: even rows, word 0 */
+        col[0][1] = V1;
+        col[1][0] = V2;
+        col[1][1] = V3;
+        /* even rows y0, y0+2, ...: colour word c */
+        s = col[0][c];
+        o = col[0][1 - c];
+        if (c == 0) { l = (o << 1) | (o >> 63); r = o; }
+        else { l = o; r = (o >> 1) | (o << 63); }
+        u = col[1][c];
+        P = (kd_v4){0, 0, 0, 0} + w[2 * ((y0 + Ly - 1) % Ly) + c];
+        d = __builtin_shuffle(col[1][c], P, (kd_v4){4, 0, 1, 2});
+        kd_v4 fe = kd_decide4(s, l, r, u, d, metro, always_m, inv_m, cls_m, planes, s16, buf,
+                              pos);
+        /* odd rows y0+1, y0+3, ...: colour word 1 - c (neighbours: old words,
+           which are not of this colour and so unchanged) */
+        s = col[1][1 - c];
+        o = col[1][c];
+        if (c == 1) { l = (o << 1) | (o >> 63); r = o; }
+        else { l = o; r = (o >> 1) | (o << 63); }
+        d = col[0][1 - c];
+        Q = (kd_v4){0, 0, 0, 0} + w[2 * ((y0 + 8) % Ly) + 1 - c];
+        u = __builtin_shuffle(col[0][1 - c], Q, (kd_v4){1, 2, 3, 4});
+        kd_v4 fo = kd_decide4(s, l, r, u, d, metro, always_m, inv_m, cls_m, planes, s16, buf,
+                              pos);
+        col[0][c] ^= fe;
+        col[1][1 - c] ^= fo;
+        V0 = col[0][0];
+        V1 = col[0][1];
+        V2 = col[1][0];
+        V3 = col[1][1];
+        kd_transpose4(&V0, &V1, &V2, &V3);
+        __builtin_memcpy(w + 2 * y0, &V0, sizeof(V0));
+        __builtin_memcpy(w + 2 * y0 + 4, &V1, sizeof(V1));
+        __builtin_memcpy(w + 2 * y0 + 8, &V2, sizeof(V2));
+        __builtin_memcpy(w + 2 * y0 + 12, &V3, sizeof(V3));
+    }
     #else
     /* no vector extensions: never called (KD_HAVE_VEC gates the calls) */
+    static void kd_block8_w2(uint64_t *w, long y0, long Ly, long colour, int metro,
+                             const uint64_t *always_m, const uint64_t *inv_m,
+                             const uint64_t *cls_m, const uint64_t *planes,
+                             uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {}
     static long kd_row_metro_v4(uint64_t *row, const uint64_t *up, const uint64_t *dn, long W,
                                 long j, const uint64_t *planes0, const uint64_t *planes1,
                                 uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) { return j; }
@@ -572,6 +644,10 @@ cdef extern from *:
                              uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {}
     #endif
     """
+    void kd_block8_w2(uint64_t* w, long y0, long Ly, long colour, int metro,
+                      const uint64_t* always_m, const uint64_t* inv_m, const uint64_t* cls_m,
+                      const uint64_t* planes, uint64_t* s16, uint64_t* buf,
+                      Py_ssize_t* pos) noexcept nogil
     void kd_block8_w1(uint64_t* w, long y0, long Ly, long colour, int metro,
                       const uint64_t* always_m, const uint64_t* inv_m, const uint64_t* cls_m,
                       const uint64_t* planes, uint64_t* s16, uint64_t* buf,
@@ -758,13 +834,17 @@ cdef inline void _sweep(uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz,
     cdef const uint64_t* bk = NULL
     cdef uint64_t mask
     cdef bint pair_rows = KD_HAVE_VEC and W == 4 and not cubic and Ly % 4 == 0
-    cdef bint block8 = KD_HAVE_VEC and W == 1 and not cubic and Ly % 8 == 0
+    cdef bint block8 = KD_HAVE_VEC and W <= 2 and not cubic and Ly % 8 == 0
     for colour in range(2):
         if block8:
-            # W = 1: blocks of 8 rows, 4 words per vector step
+            # W = 1, 2: blocks of 8 rows, 4 words per vector step
             for y in range(0, Ly, 8):
-                kd_block8_w1(w, y, Ly, colour, R.mode == -2, R.always_m, R.inv_m,
-                             &R.cls_m[0][0], &R.planes[0][0], st.s, st.buf, &st.pos)
+                if W == 1:
+                    kd_block8_w1(w, y, Ly, colour, R.mode == -2, R.always_m, R.inv_m,
+                                 &R.cls_m[0][0], &R.planes[0][0], st.s, st.buf, &st.pos)
+                else:
+                    kd_block8_w2(w, y, Ly, colour, R.mode == -2, R.always_m, R.inv_m,
+                                 &R.cls_m[0][0], &R.planes[0][0], st.s, st.buf, &st.pos)
             continue
         for z in range(Lz):
             for y in range(Ly):

@@ -78,6 +78,9 @@ def _m2k(model, s):
     (kd.lattice.square(256, 6), 1.0, "metropolis"),     # Ly % 4 != 0: scalar path
     (kd.lattice.square(64, 8), -1.0, "metropolis"),     # W = 1: blocks of 8 rows
     (kd.lattice.square(64, 16), 0.9, "heatbath"),
+    (kd.lattice.square(128, 8), 1.0, "metropolis"),     # W = 2: blocks of 8 rows
+    (kd.lattice.square(128, 16), -0.6, "heatbath"),
+    (kd.lattice.square(128, 6), 1.0, "metropolis"),     # Ly % 8 != 0: scalar path
 ])
 def test_measurements_match_from_scratch(lat, J, algorithm):
     model = kd.Ising(lat, J=J)
