@@ -365,106 +365,11 @@ cdef extern from *:
         }
         return j;
     }
-    /* W = 4 (L = 256): the two colour words of rows y and y + 2 (same
-       colour pattern) make one 4-lane vector; the neighbours come from whole
-       rows (one 256-bit load each) by shuffles, rotating the lanes that wrap
-       around the row end.  metro: class masks of the ferromagnetic Metropolis
-       pattern, else assembled from the rule tables (as kd_row_generic_v4). */
-    KD_CLONES
-    static void kd_pair_w4(uint64_t *w, long y, long Ly, long colour, int metro,
-                           const uint64_t *always_m, const uint64_t *inv_m,
-                           const uint64_t *cls_m, const uint64_t *planes,
-                           uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {
-        long ya = y, yb = y + 2, p = (colour + y) & 1;
-        kd_v4 Ra, Rb, Ua, Ub, Da, Db, X, s, l, r, u, d;
-        const kd_v4 m02 = {~0ULL, 0, ~0ULL, 0}, m13 = {0, ~0ULL, 0, ~0ULL};
-        __builtin_memcpy(&Ra, w + 4 * ya, sizeof(Ra));
-        __builtin_memcpy(&Rb, w + 4 * yb, sizeof(Rb));
-        __builtin_memcpy(&Ua, w + 4 * ((ya + 1) % Ly), sizeof(Ua));
-        __builtin_memcpy(&Ub, w + 4 * ((yb + 1) % Ly), sizeof(Ub));
-        __builtin_memcpy(&Da, w + 4 * ((ya + Ly - 1) % Ly), sizeof(Da));
-        __builtin_memcpy(&Db, w + 4 * ((yb + Ly - 1) % Ly), sizeof(Db));
-        if (p == 0) {
-            const kd_v4 is = {0, 2, 4, 6};
-            s = __builtin_shuffle(Ra, Rb, is);
-            u = __builtin_shuffle(Ua, Ub, is);
-            d = __builtin_shuffle(Da, Db, is);
-            X = __builtin_shuffle(Ra, Rb, (kd_v4){3, 1, 7, 5});       /* left: word 3 wraps */
-            l = ((((X << 1) | (X >> 63))) & m02) | (X & ~m02);
-            r = __builtin_shuffle(Ra, Rb, (kd_v4){1, 3, 5, 7});
-        } else {
-            const kd_v4 is = {1, 3, 5, 7};
-            s = __builtin_shuffle(Ra, Rb, is);
-            u = __builtin_shuffle(Ua, Ub, is);
-            d = __builtin_shuffle(Da, Db, is);
-            l = __builtin_shuffle(Ra, Rb, (kd_v4){0, 2, 4, 6});
-            X = __builtin_shuffle(Ra, Rb, (kd_v4){2, 0, 6, 4});       /* right: word 0 wraps */
-            r = ((((X >> 1) | (X << 63))) & m13) | (X & ~m13);
-        }
-        kd_v4 a = s ^ l, b = s ^ r, c = s ^ u, e = s ^ d;
-        kd_v4 s1 = a ^ b, c1 = a & b, s2 = c ^ e, c2 = c & e;
-        kd_v4 n0 = s1 ^ s2, k = s1 & s2;
-        kd_v4 n1 = c1 ^ c2 ^ k, n2 = (c1 & c2) | (k & (c1 ^ c2));
-        kd_v4 zero = {0, 0, 0, 0}, always = zero, inv = zero;
-        kd_v4 cl0 = zero, cl1 = zero, cl2 = zero, cl3 = zero, eq, und, rnd, acc = zero, rv, t;
-        int dd, lev;
-        if (metro) {
-            kd_v4 low = ~(n1 | n2);
-            cl0 = low & ~n0;
-            cl1 = low & n0;
-            always = ~low;
-        } else {
-            for (dd = 0; dd <= 4; dd++) {
-                eq = ((dd & 1) ? n0 : ~n0) & ((dd & 2) ? n1 : ~n1) & ((dd & 4) ? n2 : ~n2);
-                always |= eq & always_m[dd];
-                inv |= eq & inv_m[dd];
-                cl0 |= eq & cls_m[dd];
-                cl1 |= eq & cls_m[7 + dd];
-                cl2 |= eq & cls_m[14 + dd];
-                cl3 |= eq & cls_m[21 + dd];
-            }
-        }
-        und = rnd = cl0 | cl1 | cl2 | cl3;
-        if (*pos > KD_BLOCK - 4 * KD_VFIXED) {
-            kd_xoshiro4_fill(s16, buf, KD_BLOCK);
-            *pos = 0;
-        }
-        for (lev = 0; lev < KD_VFIXED; lev++) {
-            __builtin_memcpy(&rv, buf + *pos + 4 * lev, sizeof(rv));
-            t = (cl0 & planes[lev]) | (cl1 & planes[32 + lev]) | (cl2 & planes[64 + lev])
-                | (cl3 & planes[96 + lev]);
-            acc |= und & t & ~rv;
-            und &= ~(rv ^ t);
-        }
-        *pos += 4 * KD_VFIXED;
-        for (lev = KD_VFIXED; lev < 32; lev++) {
-            if ((und[0] | und[1] | und[2] | und[3]) == 0)
-                break;
-            if (*pos > KD_BLOCK - 4) {
-                kd_xoshiro4_fill(s16, buf, KD_BLOCK);
-                *pos = 0;
-            }
-            __builtin_memcpy(&rv, buf + *pos, sizeof(rv));
-            *pos += 4;
-            t = (cl0 & planes[lev]) | (cl1 & planes[32 + lev]) | (cl2 & planes[64 + lev])
-                | (cl3 & planes[96 + lev]);
-            acc |= und & t & ~rv;
-            und &= ~(rv ^ t);
-        }
-        s ^= ((acc ^ inv) & rnd) | always;
-        if (p == 0) {
-            Ra = __builtin_shuffle(s, Ra, (kd_v4){0, 5, 1, 7});
-            Rb = __builtin_shuffle(s, Rb, (kd_v4){2, 5, 3, 7});
-        } else {
-            Ra = __builtin_shuffle(s, Ra, (kd_v4){4, 0, 6, 1});
-            Rb = __builtin_shuffle(s, Rb, (kd_v4){4, 2, 6, 3});
-        }
-        __builtin_memcpy(w + 4 * ya, &Ra, sizeof(Ra));
-        __builtin_memcpy(w + 4 * yb, &Rb, sizeof(Rb));
-    }
     #pragma GCC diagnostic ignored "-Wpsabi"   /* kd_decide4 is always inlined */
-    /* Flip mask of four words (one vector) from their neighbours, as in
-       kd_pair_w4; consumes random words from the block buffer. */
+    /* Flip mask of four words (one vector) from their neighbours: the
+       bit-sliced neighbour count, the rule's classes and the exact per-lane
+       Bernoulli draws; consumes random words from the block buffer. Shared by
+       the W = 1, 2 and 4 vector paths. */
     static inline __attribute__((always_inline)) kd_v4 kd_decide4(kd_v4 s, kd_v4 l, kd_v4 r, kd_v4 u, kd_v4 d, int metro,
                                    const uint64_t *always_m, const uint64_t *inv_m,
                                    const uint64_t *cls_m, const uint64_t *planes,
@@ -520,6 +425,54 @@ cdef extern from *:
             und &= ~(rv ^ t);
         }
         return ((acc ^ inv) & rnd) | always;
+    }
+
+    /* W = 4 (L = 256): the two colour words of rows y and y + 2 (same
+       colour pattern) make one 4-lane vector; the neighbours come from whole
+       rows (one 256-bit load each) by shuffles, rotating the lanes that wrap
+       around the row end.  metro: class masks of the ferromagnetic Metropolis
+       pattern, else assembled from the rule tables (as kd_row_generic_v4). */
+    KD_CLONES
+    static void kd_pair_w4(uint64_t *w, long y, long Ly, long colour, int metro,
+                           const uint64_t *always_m, const uint64_t *inv_m,
+                           const uint64_t *cls_m, const uint64_t *planes,
+                           uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {
+        long ya = y, yb = y + 2, p = (colour + y) & 1;
+        kd_v4 Ra, Rb, Ua, Ub, Da, Db, X, s, l, r, u, d;
+        const kd_v4 m02 = {~0ULL, 0, ~0ULL, 0}, m13 = {0, ~0ULL, 0, ~0ULL};
+        __builtin_memcpy(&Ra, w + 4 * ya, sizeof(Ra));
+        __builtin_memcpy(&Rb, w + 4 * yb, sizeof(Rb));
+        __builtin_memcpy(&Ua, w + 4 * ((ya + 1) % Ly), sizeof(Ua));
+        __builtin_memcpy(&Ub, w + 4 * ((yb + 1) % Ly), sizeof(Ub));
+        __builtin_memcpy(&Da, w + 4 * ((ya + Ly - 1) % Ly), sizeof(Da));
+        __builtin_memcpy(&Db, w + 4 * ((yb + Ly - 1) % Ly), sizeof(Db));
+        if (p == 0) {
+            const kd_v4 is = {0, 2, 4, 6};
+            s = __builtin_shuffle(Ra, Rb, is);
+            u = __builtin_shuffle(Ua, Ub, is);
+            d = __builtin_shuffle(Da, Db, is);
+            X = __builtin_shuffle(Ra, Rb, (kd_v4){3, 1, 7, 5});       /* left: word 3 wraps */
+            l = ((((X << 1) | (X >> 63))) & m02) | (X & ~m02);
+            r = __builtin_shuffle(Ra, Rb, (kd_v4){1, 3, 5, 7});
+        } else {
+            const kd_v4 is = {1, 3, 5, 7};
+            s = __builtin_shuffle(Ra, Rb, is);
+            u = __builtin_shuffle(Ua, Ub, is);
+            d = __builtin_shuffle(Da, Db, is);
+            l = __builtin_shuffle(Ra, Rb, (kd_v4){0, 2, 4, 6});
+            X = __builtin_shuffle(Ra, Rb, (kd_v4){2, 0, 6, 4});       /* right: word 0 wraps */
+            r = ((((X >> 1) | (X << 63))) & m13) | (X & ~m13);
+        }
+        s ^= kd_decide4(s, l, r, u, d, metro, always_m, inv_m, cls_m, planes, s16, buf, pos);
+        if (p == 0) {
+            Ra = __builtin_shuffle(s, Ra, (kd_v4){0, 5, 1, 7});
+            Rb = __builtin_shuffle(s, Rb, (kd_v4){2, 5, 3, 7});
+        } else {
+            Ra = __builtin_shuffle(s, Ra, (kd_v4){4, 0, 6, 1});
+            Rb = __builtin_shuffle(s, Rb, (kd_v4){4, 2, 6, 3});
+        }
+        __builtin_memcpy(w + 4 * ya, &Ra, sizeof(Ra));
+        __builtin_memcpy(w + 4 * yb, &Rb, sizeof(Rb));
     }
 
     /* W = 1 (L = 64), Ly a multiple of 8: rows y0 .. y0 + 7 as two vectors
