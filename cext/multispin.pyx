@@ -50,8 +50,7 @@
 # Speed: on the square lattice four words of one colour are updated per step
 # with 256-bit vector operations -- the same per-lane arithmetic, only the
 # order in which random words are consumed differs from the scalar path:
-# W >= 8: words j, j+2, j+4, j+6 of a row (kd_row_metro_v4 for ferromagnetic
-# Metropolis, kd_row_generic_v4 for any rule); W = 4 with Ly a multiple of 4:
+# W >= 8: words j, j+2, j+4, j+6 of a row (kd_row_v4); W = 4 with Ly a multiple of 4:
 # the two colour words of rows y and y+2 (kd_pair_w4); W = 1 or 2 with Ly a
 # multiple of 8: rows y0, y0+2, y0+4, y0+6 and then the odd rows of a block of
 # 8 (kd_block8_w1, flips masked to the colour's lanes; kd_block8_w2, a 4 x 4
@@ -181,190 +180,8 @@ cdef extern from *:
 cdef extern from *:
     """
     #if KD_HAVE_VEC
-    /* Four words of one colour at once (j, j+2, j+4, j+6 of a square-lattice
-       row; 4 x 64 lanes in one 256-bit vector): ferromagnetic Metropolis
-       (random classes d = 0, 1, the rest flip), the same arithmetic as
-       _flips(ncls = -2) lane by lane, with VFIXED levels branch-free and
-       further levels while any of the 256 lanes is undecided.  Groups of four
-       words j, j+2, j+4, j+6 (j + 6 < W) from the given j on; returns the
-       first j not done (fewer than four words left).  planes0/1[k]:
-       all-ones iff bit 31 - k of t_0/t_1. */
     #define KD_BLOCK 256
     #define KD_VFIXED 11
-    KD_CLONES
-    static long kd_row_metro_v4(uint64_t *row, const uint64_t *up, const uint64_t *dn, long W,
-                                long j, const uint64_t *planes0, const uint64_t *planes1,
-                                uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {
-        uint64_t first = (row[W - 1] << 1) | (row[W - 1] >> 63);   /* left of word 0 */
-        uint64_t last = (row[0] >> 1) | (row[0] << 63);            /* right of word W-1 */
-        const kd_v4 even = {0, 2, 4, 6}, odd = {1, 3, 5, 7};
-        const kd_v4 mix_lo = {0, 4, 1, 5}, mix_hi = {2, 6, 3, 7};
-        for (; j + 6 < W; j += 8) {
-            kd_v4 s, l, r, u, d, lo, hi;
-            int inner = j > 0 && j + 7 < W;
-            if (inner) {
-                /* contiguous loads, de-interleaved (no store-to-load stalls) */
-                __builtin_memcpy(&lo, row + j, sizeof(lo));
-                __builtin_memcpy(&hi, row + j + 4, sizeof(hi));
-                s = __builtin_shuffle(lo, hi, even);
-                r = __builtin_shuffle(lo, hi, odd);
-                __builtin_memcpy(&lo, row + j - 1, sizeof(lo));
-                __builtin_memcpy(&hi, row + j + 3, sizeof(hi));
-                l = __builtin_shuffle(lo, hi, even);
-                __builtin_memcpy(&lo, up + j, sizeof(lo));
-                __builtin_memcpy(&hi, up + j + 4, sizeof(hi));
-                u = __builtin_shuffle(lo, hi, even);
-                __builtin_memcpy(&lo, dn + j, sizeof(lo));
-                __builtin_memcpy(&hi, dn + j + 4, sizeof(hi));
-                d = __builtin_shuffle(lo, hi, even);
-            } else {
-                s = (kd_v4){row[j], row[j + 2], row[j + 4], row[j + 6]};
-                l = (kd_v4){j > 0 ? row[j - 1] : first, row[j + 1], row[j + 3], row[j + 5]};
-                r = (kd_v4){row[j + 1], row[j + 3], row[j + 5], j + 7 < W ? row[j + 7] : last};
-                u = (kd_v4){up[j], up[j + 2], up[j + 4], up[j + 6]};
-                d = (kd_v4){dn[j], dn[j + 2], dn[j + 4], dn[j + 6]};
-            }
-            kd_v4 a = s ^ l, b = s ^ r, c = s ^ u, e = s ^ d;
-            kd_v4 s1 = a ^ b, c1 = a & b, s2 = c ^ e, c2 = c & e;
-            kd_v4 n0 = s1 ^ s2, k = s1 & s2;
-            kd_v4 n1 = c1 ^ c2 ^ k, n2 = (c1 & c2) | (k & (c1 ^ c2));
-            kd_v4 low = ~(n1 | n2);
-            kd_v4 cl0 = low & ~n0, cl1 = low & n0;
-            kd_v4 und = cl0 | cl1, rnd = und, acc = {0, 0, 0, 0}, rv, t;
-            int lev;
-            if (*pos > KD_BLOCK - 4 * KD_VFIXED) {
-                kd_xoshiro4_fill(s16, buf, KD_BLOCK);
-                *pos = 0;
-            }
-            for (lev = 0; lev < KD_VFIXED; lev++) {
-                __builtin_memcpy(&rv, buf + *pos + 4 * lev, sizeof(rv));
-                t = (cl0 & planes0[lev]) | (cl1 & planes1[lev]);
-                acc |= und & t & ~rv;
-                und &= ~(rv ^ t);
-            }
-            *pos += 4 * KD_VFIXED;
-            for (lev = KD_VFIXED; lev < 32; lev++) {
-                if ((und[0] | und[1] | und[2] | und[3]) == 0)
-                    break;
-                if (*pos > KD_BLOCK - 4) {
-                    kd_xoshiro4_fill(s16, buf, KD_BLOCK);
-                    *pos = 0;
-                }
-                __builtin_memcpy(&rv, buf + *pos, sizeof(rv));
-                *pos += 4;
-                t = (cl0 & planes0[lev]) | (cl1 & planes1[lev]);
-                acc |= und & t & ~rv;
-                und &= ~(rv ^ t);
-            }
-            s ^= (acc & rnd) | ~low;
-            if (inner) {
-                /* re-interleave with the (unchanged) other colour and store */
-                lo = __builtin_shuffle(s, r, mix_lo);
-                hi = __builtin_shuffle(s, r, mix_hi);
-                __builtin_memcpy(row + j, &lo, sizeof(lo));
-                __builtin_memcpy(row + j + 4, &hi, sizeof(hi));
-            } else {
-                row[j] = s[0];
-                row[j + 2] = s[1];
-                row[j + 4] = s[2];
-                row[j + 6] = s[3];
-            }
-        }
-        return j;
-    }
-    /* The same for any rule on the square lattice (heat bath, J < 0): class
-       masks assembled from the rule tables as in _flips(ncls = 4). */
-    KD_CLONES
-    static long kd_row_generic_v4(uint64_t *row, const uint64_t *up, const uint64_t *dn,
-                                  long W, long j, const uint64_t *always_m,
-                                  const uint64_t *inv_m, const uint64_t *cls_m,
-                                  const uint64_t *planes, uint64_t *s16, uint64_t *buf,
-                                  Py_ssize_t *pos) {
-        uint64_t first = (row[W - 1] << 1) | (row[W - 1] >> 63);
-        uint64_t last = (row[0] >> 1) | (row[0] << 63);
-        const kd_v4 even = {0, 2, 4, 6}, odd = {1, 3, 5, 7};
-        const kd_v4 mix_lo = {0, 4, 1, 5}, mix_hi = {2, 6, 3, 7};
-        for (; j + 6 < W; j += 8) {
-            kd_v4 s, l, r, u, d, lo, hi;
-            int inner = j > 0 && j + 7 < W, dd, lev;
-            if (inner) {
-                __builtin_memcpy(&lo, row + j, sizeof(lo));
-                __builtin_memcpy(&hi, row + j + 4, sizeof(hi));
-                s = __builtin_shuffle(lo, hi, even);
-                r = __builtin_shuffle(lo, hi, odd);
-                __builtin_memcpy(&lo, row + j - 1, sizeof(lo));
-                __builtin_memcpy(&hi, row + j + 3, sizeof(hi));
-                l = __builtin_shuffle(lo, hi, even);
-                __builtin_memcpy(&lo, up + j, sizeof(lo));
-                __builtin_memcpy(&hi, up + j + 4, sizeof(hi));
-                u = __builtin_shuffle(lo, hi, even);
-                __builtin_memcpy(&lo, dn + j, sizeof(lo));
-                __builtin_memcpy(&hi, dn + j + 4, sizeof(hi));
-                d = __builtin_shuffle(lo, hi, even);
-            } else {
-                s = (kd_v4){row[j], row[j + 2], row[j + 4], row[j + 6]};
-                l = (kd_v4){j > 0 ? row[j - 1] : first, row[j + 1], row[j + 3], row[j + 5]};
-                r = (kd_v4){row[j + 1], row[j + 3], row[j + 5], j + 7 < W ? row[j + 7] : last};
-                u = (kd_v4){up[j], up[j + 2], up[j + 4], up[j + 6]};
-                d = (kd_v4){dn[j], dn[j + 2], dn[j + 4], dn[j + 6]};
-            }
-            kd_v4 a = s ^ l, b = s ^ r, c = s ^ u, e = s ^ d;
-            kd_v4 s1 = a ^ b, c1 = a & b, s2 = c ^ e, c2 = c & e;
-            kd_v4 n0 = s1 ^ s2, k = s1 & s2;
-            kd_v4 n1 = c1 ^ c2 ^ k, n2 = (c1 & c2) | (k & (c1 ^ c2));
-            kd_v4 zero = {0, 0, 0, 0}, always = zero, inv = zero;
-            kd_v4 cl0 = zero, cl1 = zero, cl2 = zero, cl3 = zero, eq, und, rnd, acc = zero, rv, t;
-            for (dd = 0; dd <= 4; dd++) {
-                eq = ((dd & 1) ? n0 : ~n0) & ((dd & 2) ? n1 : ~n1) & ((dd & 4) ? n2 : ~n2);
-                always |= eq & always_m[dd];
-                inv |= eq & inv_m[dd];
-                cl0 |= eq & cls_m[dd];
-                cl1 |= eq & cls_m[7 + dd];
-                cl2 |= eq & cls_m[14 + dd];
-                cl3 |= eq & cls_m[21 + dd];
-            }
-            und = rnd = cl0 | cl1 | cl2 | cl3;
-            if (*pos > KD_BLOCK - 4 * KD_VFIXED) {
-                kd_xoshiro4_fill(s16, buf, KD_BLOCK);
-                *pos = 0;
-            }
-            for (lev = 0; lev < KD_VFIXED; lev++) {
-                __builtin_memcpy(&rv, buf + *pos + 4 * lev, sizeof(rv));
-                t = (cl0 & planes[lev]) | (cl1 & planes[32 + lev]) | (cl2 & planes[64 + lev])
-                    | (cl3 & planes[96 + lev]);
-                acc |= und & t & ~rv;
-                und &= ~(rv ^ t);
-            }
-            *pos += 4 * KD_VFIXED;
-            for (lev = KD_VFIXED; lev < 32; lev++) {
-                if ((und[0] | und[1] | und[2] | und[3]) == 0)
-                    break;
-                if (*pos > KD_BLOCK - 4) {
-                    kd_xoshiro4_fill(s16, buf, KD_BLOCK);
-                    *pos = 0;
-                }
-                __builtin_memcpy(&rv, buf + *pos, sizeof(rv));
-                *pos += 4;
-                t = (cl0 & planes[lev]) | (cl1 & planes[32 + lev]) | (cl2 & planes[64 + lev])
-                    | (cl3 & planes[96 + lev]);
-                acc |= und & t & ~rv;
-                und &= ~(rv ^ t);
-            }
-            s ^= ((acc ^ inv) & rnd) | always;
-            if (inner) {
-                lo = __builtin_shuffle(s, r, mix_lo);
-                hi = __builtin_shuffle(s, r, mix_hi);
-                __builtin_memcpy(row + j, &lo, sizeof(lo));
-                __builtin_memcpy(row + j + 4, &hi, sizeof(hi));
-            } else {
-                row[j] = s[0];
-                row[j + 2] = s[1];
-                row[j + 4] = s[2];
-                row[j + 6] = s[3];
-            }
-        }
-        return j;
-    }
     #pragma GCC diagnostic ignored "-Wpsabi"   /* kd_decide4 is always inlined */
     /* Flip mask of four words (one vector) from their neighbours: the
        bit-sliced neighbour count, the rule's classes and the exact per-lane
@@ -426,12 +243,81 @@ cdef extern from *:
         }
         return ((acc ^ inv) & rnd) | always;
     }
-
+    /* Four words of one colour at once (j, j+2, j+4, j+6 of a square-lattice
+       row; 4 x 64 lanes in one 256-bit vector), for any rule (metro: the
+       ferromagnetic Metropolis class masks written out, else assembled from
+       the rule tables), the same arithmetic as _flips lane by lane.  Groups of
+       four words (j + 6 < W) from the given j on; returns the first j not done
+       (fewer than four words left). */
+    static inline __attribute__((always_inline))
+    long kd_row_v4_impl(uint64_t *row, const uint64_t *up, const uint64_t *dn,
+                        long W, long j, int metro, const uint64_t *always_m,
+                        const uint64_t *inv_m, const uint64_t *cls_m,
+                        const uint64_t *planes, uint64_t *s16, uint64_t *buf,
+                        Py_ssize_t *pos) {
+        uint64_t first = (row[W - 1] << 1) | (row[W - 1] >> 63);
+        uint64_t last = (row[0] >> 1) | (row[0] << 63);
+        const kd_v4 even = {0, 2, 4, 6}, odd = {1, 3, 5, 7};
+        const kd_v4 mix_lo = {0, 4, 1, 5}, mix_hi = {2, 6, 3, 7};
+        for (; j + 6 < W; j += 8) {
+            kd_v4 s, l, r, u, d, lo, hi;
+            int inner = j > 0 && j + 7 < W;
+            if (inner) {
+                __builtin_memcpy(&lo, row + j, sizeof(lo));
+                __builtin_memcpy(&hi, row + j + 4, sizeof(hi));
+                s = __builtin_shuffle(lo, hi, even);
+                r = __builtin_shuffle(lo, hi, odd);
+                __builtin_memcpy(&lo, row + j - 1, sizeof(lo));
+                __builtin_memcpy(&hi, row + j + 3, sizeof(hi));
+                l = __builtin_shuffle(lo, hi, even);
+                __builtin_memcpy(&lo, up + j, sizeof(lo));
+                __builtin_memcpy(&hi, up + j + 4, sizeof(hi));
+                u = __builtin_shuffle(lo, hi, even);
+                __builtin_memcpy(&lo, dn + j, sizeof(lo));
+                __builtin_memcpy(&hi, dn + j + 4, sizeof(hi));
+                d = __builtin_shuffle(lo, hi, even);
+            } else {
+                s = (kd_v4){row[j], row[j + 2], row[j + 4], row[j + 6]};
+                l = (kd_v4){j > 0 ? row[j - 1] : first, row[j + 1], row[j + 3], row[j + 5]};
+                r = (kd_v4){row[j + 1], row[j + 3], row[j + 5], j + 7 < W ? row[j + 7] : last};
+                u = (kd_v4){up[j], up[j + 2], up[j + 4], up[j + 6]};
+                d = (kd_v4){dn[j], dn[j + 2], dn[j + 4], dn[j + 6]};
+            }
+            s ^= kd_decide4(s, l, r, u, d, metro, always_m, inv_m, cls_m, planes, s16, buf, pos);
+            if (inner) {
+                lo = __builtin_shuffle(s, r, mix_lo);
+                hi = __builtin_shuffle(s, r, mix_hi);
+                __builtin_memcpy(row + j, &lo, sizeof(lo));
+                __builtin_memcpy(row + j + 4, &hi, sizeof(hi));
+            } else {
+                row[j] = s[0];
+                row[j + 2] = s[1];
+                row[j + 4] = s[2];
+                row[j + 6] = s[3];
+            }
+        }
+        return j;
+    }
+    /* One body, compiled twice: with the Metropolis class masks (metro = 1,
+       the common case, about 7 % faster than testing metro per group) and
+       with the table-driven rule. */
+    KD_CLONES
+    static long kd_row_v4(uint64_t *row, const uint64_t *up, const uint64_t *dn,
+                          long W, long j, int metro, const uint64_t *always_m,
+                          const uint64_t *inv_m, const uint64_t *cls_m,
+                          const uint64_t *planes, uint64_t *s16, uint64_t *buf,
+                          Py_ssize_t *pos) {
+        if (metro)
+            return kd_row_v4_impl(row, up, dn, W, j, 1, always_m, inv_m, cls_m, planes,
+                                  s16, buf, pos);
+        return kd_row_v4_impl(row, up, dn, W, j, 0, always_m, inv_m, cls_m, planes,
+                              s16, buf, pos);
+    }
     /* W = 4 (L = 256): the two colour words of rows y and y + 2 (same
        colour pattern) make one 4-lane vector; the neighbours come from whole
        rows (one 256-bit load each) by shuffles, rotating the lanes that wrap
        around the row end.  metro: class masks of the ferromagnetic Metropolis
-       pattern, else assembled from the rule tables (as kd_row_generic_v4). */
+       pattern, else assembled from the rule tables (as kd_row_v4). */
     KD_CLONES
     static void kd_pair_w4(uint64_t *w, long y, long Ly, long colour, int metro,
                            const uint64_t *always_m, const uint64_t *inv_m,
@@ -579,11 +465,8 @@ cdef extern from *:
                              const uint64_t *always_m, const uint64_t *inv_m,
                              const uint64_t *cls_m, const uint64_t *planes,
                              uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {}
-    static long kd_row_metro_v4(uint64_t *row, const uint64_t *up, const uint64_t *dn, long W,
-                                long j, const uint64_t *planes0, const uint64_t *planes1,
-                                uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) { return j; }
-    static long kd_row_generic_v4(uint64_t *row, const uint64_t *up, const uint64_t *dn,
-                                  long W, long j, const uint64_t *always_m,
+    static long kd_row_v4(uint64_t *row, const uint64_t *up, const uint64_t *dn,
+                                  long W, long j, int metro, const uint64_t *always_m,
                                   const uint64_t *inv_m, const uint64_t *cls_m,
                                   const uint64_t *planes, uint64_t *s16, uint64_t *buf,
                                   Py_ssize_t *pos) { return j; }
@@ -609,13 +492,10 @@ cdef extern from *:
                     const uint64_t* always_m, const uint64_t* inv_m, const uint64_t* cls_m,
                     const uint64_t* planes, uint64_t* s16, uint64_t* buf,
                     Py_ssize_t* pos) noexcept nogil
-    long kd_row_generic_v4(uint64_t* row, const uint64_t* up, const uint64_t* dn, long W,
-                           long j, const uint64_t* always_m, const uint64_t* inv_m,
-                           const uint64_t* cls_m, const uint64_t* planes, uint64_t* s16,
-                           uint64_t* buf, Py_ssize_t* pos) noexcept nogil
-    long kd_row_metro_v4(uint64_t* row, const uint64_t* up, const uint64_t* dn, long W, long j,
-                         const uint64_t* planes0, const uint64_t* planes1, uint64_t* s16,
-                         uint64_t* buf, Py_ssize_t* pos) noexcept nogil
+    long kd_row_v4(uint64_t* row, const uint64_t* up, const uint64_t* dn, long W,
+                   long j, int metro, const uint64_t* always_m, const uint64_t* inv_m,
+                   const uint64_t* cls_m, const uint64_t* planes, uint64_t* s16,
+                   uint64_t* buf, Py_ssize_t* pos) noexcept nogil
 
 cdef enum:
     MAXZ = 6          # cubic lattice
@@ -817,14 +697,10 @@ cdef inline void _sweep(uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz,
                 if W % 2 == 0:
                     # word j holds colour (j + y + z) mod 2 in all lanes
                     j = par
-                    if KD_HAVE_VEC and R.mode == -2 and not cubic and W >= 8:
+                    if KD_HAVE_VEC and not cubic and W >= 8:
                         # 4 words per step (vector clone where the CPU has AVX2)
-                        j = kd_row_metro_v4(row, up, dn, W, j, R.planes[0], R.planes[1],
-                                            st.s, st.buf, &st.pos)
-                    elif KD_HAVE_VEC and not cubic and W >= 8:
-                        j = kd_row_generic_v4(row, up, dn, W, j, R.always_m, R.inv_m,
-                                              &R.cls_m[0][0], &R.planes[0][0], st.s, st.buf,
-                                              &st.pos)
+                        j = kd_row_v4(row, up, dn, W, j, R.mode == -2, R.always_m, R.inv_m,
+                                      &R.cls_m[0][0], &R.planes[0][0], st.s, st.buf, &st.pos)
                     while j < W:
                         if R.mode == -2:
                             _word(row, j, W, up, dn, fr, bk, <uint64_t>(-1), R, st, -2)
