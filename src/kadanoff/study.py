@@ -49,7 +49,8 @@ __all__ = ["run_study", "run_point", "grid", "point_seed", "check_point", "POINT
 
 POINT_KEYS = ("model", "lattice", "L", "periodic", "params", "T", "beta", "algorithm",
               "options", "sweeps", "thermalize", "measure_every", "label")
-MODELS = ("ising", "potts", "clock", "xy", "heisenberg")
+MODELS = ("ising", "potts", "clock", "xy", "heisenberg", "dipolar_clock", "driven_lattice_gas",
+          "two_temperature_ising")
 LATTICES = ("square", "triangular", "honeycomb", "chain", "cubic")
 
 
@@ -124,9 +125,12 @@ def build(point, rng=None, where="point"):
     """``Simulation`` for a validated point (``check_point`` output)."""
     from . import lattice as _lattice
     from .models import XY, Clock, Heisenberg, Ising, Potts
+    from .models.dipolar import DipolarClock
+    from .models.driven import DrivenLatticeGas, TwoTemperatureIsing
     from .simulation import Simulation
     classes = {"ising": Ising, "potts": Potts, "clock": Clock, "xy": XY,
-               "heisenberg": Heisenberg}
+               "heisenberg": Heisenberg, "dipolar_clock": DipolarClock,
+               "driven_lattice_gas": DrivenLatticeGas, "two_temperature_ising": TwoTemperatureIsing}
     factory = getattr(_lattice, point["lattice"])
     L = point["L"]
     try:

@@ -160,3 +160,17 @@ def test_mpi_cli_run(tmp_path):
                       cf.ThreadPoolExecutor(1), seed=3, progress=False)
     remote = io.read_all(tmp_path / "o.h5")
     _same(local, [remote["point_0000"], remote["point_0001"]])
+
+
+@pytest.mark.parametrize("model,params,observable", [
+    ("dipolar_clock", {"J": 1.0, "D": 0.1}, "stripe"),
+    ("driven_lattice_gas", {"density": 0.5, "E": 2.0}, "entropy"),
+    ("two_temperature_ising", {"density": 0.5, "T_y": 5.0}, "entropy"),
+])
+def test_study_runs_dipolar_and_driven_models(model, params, observable):
+    base = dict(BASE, model=model, lattice="triangular" if model == "dipolar_clock" else "square",
+                L=6, algorithm="metropolis", sweeps=40, thermalize=10, params=params)
+    res = run_study(grid(base, T=[1.5]), seed=3)
+    assert len(res) == 1 and len(res[0][observable]) == 40
+    again = run_study(grid(base, T=[1.5]), seed=3)
+    np.testing.assert_array_equal(res[0][observable], again[0][observable])
