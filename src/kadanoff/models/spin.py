@@ -13,7 +13,7 @@ from scipy.special import expit
 
 from .. import _cluster, _multispin, _spin
 from ..lattice import Lattice, _gauge
-from .base import Model, Updater, check_spins, random_spins
+from .base import Model, Updater, check_discrete_states, check_spins, random_spins
 
 __all__ = ["XY", "Clock", "Heisenberg", "Ising", "Potts"]
 
@@ -750,16 +750,7 @@ class _DiscreteModel(_SpinModel):
         return generator.integers(0, self.q, size=self.n_sites, dtype=np.int8)
 
     def check_state(self, state) -> np.ndarray:
-        arr = np.asarray(state)
-        if arr.shape != (self.n_sites,):
-            raise ValueError(f"state must have shape ({self.n_sites},), got {arr.shape}")
-        if not (np.issubdtype(arr.dtype, np.integer) or
-                (np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr)))):
-            raise ValueError(f"state must hold integer states 0 .. {self.q - 1}")
-        if arr.size and (arr.min() < 0 or arr.max() >= self.q):
-            raise ValueError(f"state values must lie in 0 .. {self.q - 1} (q = {self.q}), got "
-                             f"values in [{arr.min()}, {arr.max()}]")
-        return np.ascontiguousarray(arr, dtype=np.int8).copy()
+        return check_discrete_states(state, self.n_sites, self.q)
 
     def _vectors(self, state):
         return self._V[state]
