@@ -539,6 +539,20 @@ cdef inline void _seed_source(Source* src, uint64_t* st) noexcept nogil:
     src.pos = BLOCK
 
 
+cdef inline uint64_t _threshold_bits(const Rule* R, int k, uint64_t c0, uint64_t c1, uint64_t c2,
+                                     uint64_t c3, const int ncls) noexcept nogil:
+    """Bit k (from the top) of each lane's threshold: lanes of class c take
+    bit k of t_c; ncls as in _flips (classes unused by the rule are skipped)."""
+    cdef uint64_t t = c0 & R.planes[0][k]
+    if ncls > 1 or ncls < 0:
+        t |= c1 & R.planes[1][k]
+    if ncls > 2 or ncls == -3:
+        t |= c2 & R.planes[2][k]
+    if ncls > 3:
+        t |= c3 & R.planes[3][k]
+    return t
+
+
 cdef inline uint64_t _draw(Source* src) noexcept nogil:
     if src.pos == BLOCK:
         kd_xoshiro4_fill(src.s, src.buf, BLOCK)
@@ -597,26 +611,14 @@ cdef inline uint64_t _flips(uint64_t n0, uint64_t n1, uint64_t n2, const Rule* R
         st.pos = 0
     for k in range(FIXED):
         r = st.buf[st.pos + k]
-        t = c0 & R.planes[0][k]
-        if ncls > 1 or ncls < 0:
-            t |= c1 & R.planes[1][k]
-        if ncls > 2 or ncls == -3:
-            t |= c2 & R.planes[2][k]
-        if ncls > 3:
-            t |= c3 & R.planes[3][k]
+        t = _threshold_bits(R, k, c0, c1, c2, c3, ncls)
         acc |= und & t & ~r            # first differing bit: U has 0, t has 1
         und &= ~(r ^ t)
     st.pos += FIXED
     k = FIXED
     while und != 0 and k < TBITS:
         r = _draw(st)
-        t = c0 & R.planes[0][k]
-        if ncls > 1 or ncls < 0:
-            t |= c1 & R.planes[1][k]
-        if ncls > 2 or ncls == -3:
-            t |= c2 & R.planes[2][k]
-        if ncls > 3:
-            t |= c3 & R.planes[3][k]
+        t = _threshold_bits(R, k, c0, c1, c2, c3, ncls)
         acc |= und & t & ~r
         und &= ~(r ^ t)
         k += 1
