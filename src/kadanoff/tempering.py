@@ -11,8 +11,22 @@ K replicas of ``model`` sit at temperatures T_0 < T_1 < ... < T_{K-1}. One
 
        P(k <-> k+1) = min(1, exp[(beta_k - beta_{k+1}) (E_k - E_{k+1})]),
 
-   E the total energy (``model.energy``). This keeps the product of the
-   Boltzmann distributions invariant (detailed balance for every pair).
+   E the total energy of the configuration at temperature k. This keeps the
+   product of the Boltzmann distributions invariant (detailed balance for
+   every pair).
+
+E is the energy the kernel measured after the last of the
+``sweeps_per_exchange`` sweeps (``observables_from_raw(...)["e"] * n_sites``;
+every sweep call between exchanges records one measurement, also while
+thermalising), so an exchange costs no extra pass over the lattice in Python
+and the sweeps in threads are not serialised by it. ``model.energy`` is used
+instead where there is no such measurement: models without an ``e``
+observable, adaptive thermalisation sweeps (e.g. Wolff estimating its
+cluster count) and the first exchange with measured values, where both are
+computed once and the measured ones are used only if they agree with
+``model.energy`` to 1e-9 (relative to |E| + N). For the models of this
+library they agree to the last bits or exactly, so the swap decisions are
+those of ``model.energy``.
 
 A swap exchanges the *configurations* between temperature slots; each slot
 keeps its own updater and kernel random stream, so the chain at each
@@ -59,10 +73,11 @@ import numbers
 import numpy as np
 
 from . import _random
+from .models.base import Updater
 from .results import Results, versions
 from .simulation import _check_count, check_temperature
 
-__all__ = ["ParallelTempering", "ladder_feedback", "geometric_ladder"]
+__all__ = ["ParallelTempering", "geometric_ladder", "ladder_feedback"]
 
 
 def geometric_ladder(T_min, T_max, n) -> np.ndarray:
@@ -175,6 +190,9 @@ class ParallelTempering:
             if self._replica_rank[j] != self.rank:
                 self._replica_states[j] = None
         self._rng_states = [_random.kernel_state(self._generator) for _ in range(K)]
+        # energy of each replica measured by its last sweep call (None: not measured)
+        self._measured_energy = [None] * K
+        self._measured_ok = None if _reports_energy(model) else False
         self._set_betas(betas)
         self.slot_replica = np.arange(K)          # replica id at each temperature slot
         self.steps_done = 0
@@ -205,6 +223,7 @@ class ParallelTempering:
         self.betas = np.array(betas, dtype=float)
         self._updaters = [self.model.updater(self.algorithm, float(b), **self.options)
                           for b in self.betas]
+        self._scratch = [None] * len(self.betas)     # one-measurement buffers per slot
         self._frozen = False
 
     @property
@@ -286,13 +305,49 @@ class ParallelTempering:
                 "exchange_steps": self.steps_done}
 
     # -- the exchange step ---------------------------------------------------
+    def _sweep(self, k, every, raw=None):
+        """``every`` sweeps of the replica in slot k, then one measurement (into
+        ``raw``, one row per name, or scratch buffers); records its energy.
+        Before the freeze, updaters with their own (adaptive) thermalisation
+        sweep unmeasured instead."""
+        upd = self._updaters[k]
+        j = self.slot_replica[k]
+        self._measured_energy[j] = None
+        if not self._frozen and type(upd).thermalize is not Updater.thermalize:
+            upd.thermalize(self._state(k), self._rng_states[k], every)
+            return
+        if raw is None:
+            if self._scratch[k] is None:
+                self._scratch[k] = upd.raw_buffers(1)
+            raw = self._scratch[k]
+        upd.run(self._state(k), self._rng_states[k], 1, every, raw)
+        if self._measured_ok is not False:
+            self._measured_energy[j] = float(
+                self.model.observables_from_raw(raw)["e"][0] * self.model.n_sites)
+
     def _energies(self):
-        """Total energy by temperature slot (allgathered under MPI)."""
-        local = {k: float(self.model.energy(self._state(k))) for k in self._local_slots()}
+        """Total energy by temperature slot (allgathered under MPI): the
+        measured one where the last sweep call left one, else ``model.energy``."""
+        slots = self._local_slots()
+        measured = {k: self._measured_energy[self.slot_replica[k]] for k in slots}
+        if self._measured_ok is None and any(v is not None for v in measured.values()):
+            self._measured_ok = self._check_measured(measured)
+        local = {k: (measured[k] if self._measured_ok and measured[k] is not None
+                     else float(self.model.energy(self._state(k)))) for k in slots}
         if self.comm is not None:
             for part in self.comm.allgather(local):
                 local.update(part)
         return np.array([local[k] for k in range(self.n_replicas)])
+
+    def _check_measured(self, measured) -> bool:
+        """Do the measured energies agree with ``model.energy``? (checked once)"""
+        for k, v in measured.items():
+            if v is None:
+                continue
+            exact = float(self.model.energy(self._state(k)))
+            if not abs(v - exact) <= 1e-9 * (abs(exact) + self.model.n_sites):
+                return False
+        return True
 
     def _exchange(self, E):
         b = self.betas
@@ -351,16 +406,9 @@ class ParallelTempering:
         steps = _check_count("steps", steps, 0)
         every = self.sweeps_per_exchange
 
-        def sweep(k):
-            upd = self._updaters[k]
-            if self._frozen:
-                upd.run(self._state(k), self._rng_states[k], 0, every, upd.raw_buffers(0))
-            else:
-                upd.thermalize(self._state(k), self._rng_states[k], every)
-
         with self._threads():
             for _ in range(steps):
-                self._each_slot(sweep)
+                self._each_slot(lambda k: self._sweep(k, every))
                 self._exchange_and_sync()
         self._sync_slots()
 
@@ -382,6 +430,7 @@ class ParallelTempering:
         self.thermalize(_check_count("thermalize", thermalize, 0))
         if not self._frozen:
             for k in self._local_slots():
+                self._measured_energy[self.slot_replica[k]] = None     # freeze may sweep
                 self._updaters[k].freeze(self._state(k), self._rng_states[k])
             self._frozen = True
         K, every = self.n_replicas, self.sweeps_per_exchange
@@ -389,9 +438,8 @@ class ParallelTempering:
         replica = np.empty((K, steps), dtype=np.int64)
         with self._threads():
             for t in range(steps):
-                self._each_slot(lambda k, t=t: self._updaters[k].run(
-                    self._state(k), self._rng_states[k], 1, every,
-                    {name: arr[t:t + 1] for name, arr in raws[k].items()}))
+                self._each_slot(lambda k, t=t: self._sweep(
+                    k, every, {name: arr[t:t + 1] for name, arr in raws[k].items()}))
                 replica[:, t] = self.slot_replica
                 self._exchange_and_sync()
         if self.comm is not None:
@@ -445,6 +493,12 @@ class ParallelTempering:
         return (f"<ParallelTempering {type(self.model).__name__} K={self.n_replicas} "
                 f"T=[{self.temperatures[0]:.4g} .. {self.temperatures[-1]:.4g}] "
                 f"algorithm={self.algorithm!r} steps_done={self.steps_done}{mpi}>")
+
+
+def _reports_energy(model) -> bool:
+    """True if the model's measurements include the energy per site ``e``."""
+    return "e" in getattr(model, "observables", ()) and hasattr(model, "observables_from_raw") \
+        and hasattr(model, "n_sites")
 
 
 def _check_comm(comm, K):

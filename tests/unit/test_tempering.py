@@ -100,3 +100,70 @@ def test_bad_run_arguments():
         pt.run(10, thermalize=-2)
     with pytest.raises(TypeError):
         ParallelTempering(object(), T=LADDER)
+
+
+# -- exchange energies: measured by the last sweep, not recomputed -------------
+
+def _record_exchanges(pt):
+    """Wrap pt._exchange: (energies used, model.energy of the slot states) per step."""
+    seen = []
+    exchange = pt._exchange
+
+    def wrapped(E):
+        seen.append((E.copy(), np.array([pt.model.energy(s) for s in pt.states])))
+        exchange(E)
+    pt._exchange = wrapped
+    return seen
+
+
+@pytest.mark.parametrize("model, algorithm, threads", [
+    (kd.Ising(kd.lattice.triangular(6), J=0.7, h=0.13), "heatbath", 1),
+    (kd.XY(kd.lattice.square(6)), "wolff", 2),
+    (kd.Potts(kd.lattice.square(6), q=3), "metropolis", 2),
+])
+def test_exchange_uses_the_energy_of_the_current_states(model, algorithm, threads):
+    """At every exchange -- while thermalising (adaptive or not), measuring,
+    and thermalising after the freeze -- E_k is the energy of the state now
+    at temperature k, after the swaps of the previous steps."""
+    pt = ParallelTempering(model, T=[0.9, 1.1, 1.4, 2.0], algorithm=algorithm, rng=6,
+                           threads=threads)
+    seen = _record_exchanges(pt)
+    pt.run(60, thermalize=20)
+    pt.thermalize(20)
+    assert pt._measured_ok is True and pt.accepts.sum() > 10
+    assert len(seen) == 100
+    for used, exact in seen:
+        assert np.allclose(used, exact, rtol=0, atol=1e-10 * model.n_sites)
+
+
+def test_exchange_does_not_recompute_energies():
+    """model.energy runs once per replica (the one-off check of the measured
+    values) plus only where no measurement exists (none here)."""
+    model = kd.Ising(kd.lattice.square(6))
+    calls = []
+    energy = model.energy
+    model.energy = lambda s: calls.append(1) or energy(s)
+    pt = ParallelTempering(model, T=LADDER, algorithm="metropolis", rng=2)
+    pt.run(50, thermalize=10)
+    assert len(calls) == 4
+
+
+class _WrongE(kd.Ising):
+    """Its measured e is not H / N: ParallelTempering must not trust it."""
+
+    def observables_from_raw(self, raw):
+        out = super().observables_from_raw(raw)
+        out["e"] = out["e"] + 0.5
+        return out
+
+
+def test_measured_energy_checked_against_model_energy():
+    a = _pt(seed=8)
+    ra = a.run(200, thermalize=20)
+    b = ParallelTempering(_WrongE(kd.lattice.square(6)), T=LADDER, algorithm="metropolis",
+                          rng=8)
+    rb = b.run(200, thermalize=20)
+    assert a._measured_ok is True and b._measured_ok is False
+    for x, y in zip(ra, rb):
+        assert np.array_equal(x["replica"], y["replica"])
+        assert np.array_equal(x["e"] + 0.5, y["e"])
