@@ -161,8 +161,184 @@ cdef inline int32_t _find(int32_t* parent, int32_t i) noexcept nogil:
     return i
 
 
+cdef inline int32_t _find3(int32_t* parent, int32_t i) noexcept nogil:
+    # _find for trees that are nearly all of depth <= 2 (Swendsen-Wang
+    # labels; below T_c the giant cluster is deeper): two loads and one
+    # rarely-taken branch instead of a loop whose exit after 0, 1 or 2 steps
+    # is mispredicted.  The slow path points i and its parent at the root.
+    cdef int32_t p = parent[i], g = parent[p]
+    if parent[g] != g:
+        g = _find(parent, g)
+        parent[i] = g
+        parent[p] = g
+    return g
+
+
 cdef enum:
-    SW_CHUNK = 2048    # active bonds collected (branch-free) before they are merged
+    SW_CHUNK = 2048    # bonds drawn (and active ones buffered) before they are merged
+    LO_BITS = 45       # a bond draw is 8 bits: U = r8 2**45 + r45 (see _activate_fields)
+
+
+cdef inline void _activate_fields(signed char* a, Py_ssize_t m, uint64_t w,
+                                  const uint64_t* thr, Py_ssize_t stride,
+                                  uint64_t* st) noexcept nogil:
+    """a[q] &= Bernoulli(thr[q stride] / 2**53) for q < m <= 8, exactly,
+    bond q taking the 8-bit field q of the 64-bit draw w.
+
+    U = r8 2**45 + r45 is uniform on [0, 2**53) when r8 and r45 are fresh
+    random bits, and U < thr iff r8 < thr >> 45, or r8 == thr >> 45 and
+    r45 < thr mod 2**45.  The 45 further bits are drawn only on that tie
+    (probability 2**-8): the result is exactly next_u53() < thr, the 53-bit
+    resolution of the thresholds, at about 1/8 of a draw per bond (thr =
+    2**53, p = 1, gives r8 < 256: always).  Fields and tie draws are used in
+    bond order, so a seed fixes the bits."""
+    cdef Py_ssize_t q
+    cdef uint64_t r, t
+    for q in range(m):
+        t = thr[q * stride]
+        r = (w >> (8 * q)) & 0xFF
+        if r == t >> LO_BITS:
+            a[q] &= <signed char>((next_u64(st) >> (64 - LO_BITS))
+                                  < (t & ((<uint64_t>1 << LO_BITS) - 1)))
+        else:
+            a[q] &= <signed char>(r < t >> LO_BITS)
+
+
+cdef inline void _activate(signed char* a, Py_ssize_t m, const uint64_t* thr, bint uniform,
+                           uint64_t* st) noexcept nogil:
+    """a[k] &= Bernoulli(p_k) for k < m (a[k] in {0, 1}: the bond is
+    satisfied), eight bonds per 64-bit draw (_activate_fields); p_k =
+    thr[0] / 2**53 for all k if uniform, else thr[k] / 2**53.  Uniform: a
+    word-wide test finds the rare draws with a byte equal to thr >> 45, and
+    all others compare eight bytes without a branch."""
+    cdef Py_ssize_t g, q, groups = m // 8
+    cdef uint64_t w, x, hi = thr[0] >> LO_BITS
+    cdef uint64_t ones = <uint64_t>0x0101010101010101
+    cdef uint64_t hib = hi * ones if hi < 256 else 0
+    for g in range(groups):
+        w = next_u64(st)
+        if uniform:
+            # does a byte of w equal hi, i.e. is a byte of x zero?  (exact
+            # test; hi = 256, p = 1, never ties)
+            x = w ^ hib
+            if ((x - ones) & ~x & (ones << 7)) != 0 and hi < 256:
+                _activate_fields(a + 8 * g, 8, w, thr, 0, st)
+            else:
+                for q in range(8):
+                    a[8 * g + q] &= <signed char>(((w >> (8 * q)) & 0xFF) < hi)
+        else:
+            _activate_fields(a + 8 * g, 8, w, thr + 8 * g, 1, st)
+    if m > 8 * groups:
+        _activate_fields(a + 8 * groups, m - 8 * groups, next_u64(st),
+                         thr if uniform else thr + 8 * groups, 0 if uniform else 1, st)
+
+
+cdef Py_ssize_t _square_rows(const int32_t* bi, const int32_t* bj, Py_ssize_t n,
+                             Py_ssize_t n_bonds) noexcept nogil:
+    """Lx if the bond list is that of a periodic Lx x Ly square lattice in
+    kadanoff.lattice.square's order (the x bond (i, i + 1 within the row) of
+    every site i, then its y bond (i, i + Lx mod N)) with Lx, Ly >= 3;
+    0 otherwise.  One pass over the list per kernel call."""
+    cdef Py_ssize_t Lx = 0, r, c, b, rows
+    cdef int bad = 0
+    if n_bonds != 2 * n or n < 9:
+        return 0
+    for b in range(n):
+        if bj[b] != b + 1:
+            Lx = b + 1
+            break
+    if Lx < 3 or n % Lx != 0 or n // Lx < 3:
+        return 0
+    rows = n // Lx
+    for r in range(rows):
+        for c in range(Lx):
+            b = r * Lx + c
+            bad |= (bi[b] != b) | (bj[b] != (b + 1 if c < Lx - 1 else r * Lx))
+            bad |= (bi[n + b] != b) | (bj[n + b] != (b + Lx if r < rows - 1 else c))
+    return 0 if bad else Lx
+
+
+cdef inline void _sw_flip(signed char* s, Py_ssize_t n, const int32_t* parent,
+                          signed char* flip, uint64_t* st) noexcept nogil:
+    """Flip every cluster with probability 1/2: every site gets a fresh random
+    bit (N / 64 draws), then one pass in index order sets flip[i] =
+    flip[parent[i]], which is a root's own bit and otherwise already final
+    (parent[i] < i): every cluster takes its root's bit.  No branch."""
+    cdef Py_ssize_t i, k, words = n // 64
+    cdef uint64_t w
+    for k in range(words):
+        w = next_u64(st)
+        for i in range(64):
+            flip[64 * k + i] = <signed char>((w >> i) & 1)
+    if n > 64 * words:
+        w = next_u64(st)
+        for i in range(n - 64 * words):
+            flip[64 * words + i] = <signed char>((w >> i) & 1)
+    for i in range(n):
+        flip[i] = flip[parent[i]]
+    for i in range(n):
+        s[i] = s[i] * <signed char>(1 - 2 * flip[i])
+
+
+cdef inline void _sw_square_sweep(signed char* s, Py_ssize_t n, Py_ssize_t Lx,
+                                  const uint64_t* thr, int32_t* parent, signed char* flip,
+                                  uint64_t* st) noexcept nogil:
+    """One Swendsen-Wang update on the periodic Lx x (N / Lx) square lattice
+    with uniform ferromagnetic couplings (activation probability thr[0] / 2**53).
+
+    1. x bonds: flip[i] = (s_i == s_right) for all sites, activated by
+       _activate; then a scan along each row carries the root of the current
+       run of active bonds without a branch (parent = the run's first site,
+       no union-find), and the wrap-around bond links the last run's root
+       below the row's first site.
+    2. y bonds (i, i + Lx mod N) in chunks: satisfied, activated, the active
+       ones buffered branch-free and merged with union-find (larger root
+       below the smaller, so parent[i] <= i).
+    3. _sw_flip (flip[] holds the x activations until then).
+    Random numbers: the x bonds in site order, the y bonds in site order
+    (each chunk starting a fresh draw), then the flip bits."""
+    cdef Py_ssize_t r, c, i, b0, b1, k, n_active, rows = n // Lx, base, m
+    cdef int32_t root, ri, rj, nxt, act
+    cdef int32_t bx[SW_CHUNK]
+    cdef signed char ay[SW_CHUNK]
+    # 1. x bonds
+    for r in range(rows):
+        base = r * Lx
+        for c in range(Lx - 1):
+            flip[base + c] = s[base + c] == s[base + c + 1]
+        flip[base + Lx - 1] = s[base + Lx - 1] == s[base]
+    _activate(flip, n, thr, True, st)
+    for r in range(rows):
+        base = r * Lx
+        root = <int32_t>base
+        parent[base] = root
+        for c in range(Lx - 1):
+            nxt = <int32_t>(base + c + 1)
+            act = flip[base + c]
+            root = nxt ^ ((root ^ nxt) & -act)     # act ? root : nxt, branch-free
+            parent[nxt] = root
+        act = flip[base + Lx - 1]
+        parent[root] = root ^ ((root ^ <int32_t>base) & -act)   # wrap-around bond
+    # 2. y bonds
+    b0 = 0
+    while b0 < n:
+        b1 = b0 + SW_CHUNK if b0 + SW_CHUNK < n else n
+        m = b1 - b0
+        for k in range(m):
+            i = b0 + k
+            ay[k] = s[i] == s[i + Lx if i + Lx < n else i + Lx - n]
+        _activate(ay, m, thr, True, st)
+        n_active = 0
+        for k in range(m):
+            bx[n_active] = <int32_t>(b0 + k)
+            n_active += ay[k]
+        for k in range(n_active):
+            i = bx[k]
+            ri = _find3(parent, <int32_t>i)
+            rj = _find3(parent, <int32_t>(i + Lx if i + Lx < n else i + Lx - n))
+            parent[ri if ri > rj else rj] = rj if ri > rj else ri
+        b0 = b1
+    _sw_flip(s, n, parent, flip, st)
 
 
 cdef inline void _swendsen_wang_sweep(signed char* s, Py_ssize_t n, const int32_t* bond_i,
@@ -170,22 +346,20 @@ cdef inline void _swendsen_wang_sweep(signed char* s, Py_ssize_t n, const int32_
                                       const uint64_t* padd, const signed char* bsign,
                                       bint uniform, int32_t* parent, signed char* flip,
                                       uint64_t* st) noexcept nogil:
-    """One Swendsen-Wang update: activate FK bonds, label clusters with
-    union-find, flip each cluster with probability 1/2.
+    """One Swendsen-Wang update over any bond list: activate FK bonds, label
+    clusters with union-find, flip each cluster with probability 1/2.
 
-    1. Bonds are drawn in list order in chunks; the active ones are appended
-       to a small buffer without a branch (the activation is a coin flip at
-       T_c, so a branch on it would be mispredicted half the time).
+    1. Bonds are taken in list order in chunks: satisfied (a vectorisable
+       pass), activated (_activate), and the active ones appended to a small
+       buffer without a branch (the activation is a coin flip at T_c, so a
+       branch on it would be mispredicted half the time).
     2. The buffered bonds are merged: union-find linking the larger root to
        the smaller one, so parent[i] <= i always.
-    3. One pass in index order gives every cluster root (parent[i] == i) a
-       fresh random bit and every other site the bit of parent[i] < i, which
-       is already final; spins flip where the bit is 1.  No second find.
+    3. _sw_flip: every cluster takes the random bit of its root.
     """
-    cdef Py_ssize_t i, b, b0, b1, k, n_active
-    cdef int32_t ri, rj, x, y, p, last_site = -1, last_root = -1
-    cdef uint64_t p0 = padd[0], bits = 0
-    cdef int active, is_root, f, n_bits = 0
+    cdef Py_ssize_t i, b, b0, b1, k, m, n_active
+    cdef int32_t ri, rj, x, y, last_site = -1, last_root = -1
+    cdef signed char a[SW_CHUNK]
     cdef int32_t bx[SW_CHUNK]
     cdef int32_t by[SW_CHUNK]
     for i in range(n):
@@ -193,39 +367,30 @@ cdef inline void _swendsen_wang_sweep(signed char* s, Py_ssize_t n, const int32_
     b0 = 0
     while b0 < n_bonds:
         b1 = b0 + SW_CHUNK if b0 + SW_CHUNK < n_bonds else n_bonds
+        m = b1 - b0
+        if uniform:
+            for k in range(m):
+                a[k] = s[bond_i[b0 + k]] == s[bond_j[b0 + k]]
+        else:
+            for k in range(m):
+                a[k] = s[bond_j[b0 + k]] == bsign[b0 + k] * s[bond_i[b0 + k]]
+        _activate(a, m, padd if uniform else padd + b0, uniform, st)
         n_active = 0
-        for b in range(b0, b1):
-            x = bond_i[b]
-            y = bond_j[b]
-            if uniform:
-                active = (s[x] == s[y]) & (next_u53(st) < p0)
-            else:
-                active = (s[y] == bsign[b] * s[x]) & (next_u53(st) < padd[b])
-            bx[n_active] = x
-            by[n_active] = y
-            n_active += active
+        for k in range(m):
+            bx[n_active] = bond_i[b0 + k]
+            by[n_active] = bond_j[b0 + k]
+            n_active += a[k]
         for k in range(n_active):
             # a chain of bonds (a, b), (b, c), ... (a lattice row in order):
             # the root of b is the one the previous union left, no find
-            ri = last_root if bx[k] == last_site else _find(parent, bx[k])
-            rj = _find(parent, by[k])
+            ri = last_root if bx[k] == last_site else _find3(parent, bx[k])
+            rj = _find3(parent, by[k])
             # link the larger root below the smaller (a no-op when ri == rj)
             last_root = rj if ri > rj else ri
             parent[ri if ri > rj else rj] = last_root
             last_site = by[k]
         b0 = b1
-    for i in range(n):
-        if n_bits == 0:
-            bits = next_u64(st)
-            n_bits = 64
-        p = parent[i]
-        is_root = p == i
-        # root: take the next random bit; otherwise inherit the (final) bit of p
-        f = <int>(bits & 1) if is_root else flip[p]
-        flip[i] = <signed char>f
-        bits >>= is_root
-        n_bits -= is_root
-        s[i] = s[i] * <signed char>(1 - 2 * f)
+    _sw_flip(s, n, parent, flip, st)
 
 
 def swendsen_wang_run(signed char[::1] s, const int32_t[::1] bond_i, const int32_t[::1] bond_j,
@@ -247,11 +412,17 @@ def swendsen_wang_run(signed char[::1] s, const int32_t[::1] bond_i, const int32
     cdef bint uniform = padd.shape[0] == 1
     cdef const int32_t* bi = &bond_i[0] if n_bonds > 0 else NULL
     cdef const int32_t* bj = &bond_j[0] if n_bonds > 0 else NULL
+    cdef Py_ssize_t Lx = 0
     with nogil:
+        if uniform and bsign[0] > 0:
+            Lx = _square_rows(bi, bj, n, n_bonds)
         for m in range(blocks):
             for t in range(every):
-                _swendsen_wang_sweep(&s[0], n, bi, bj, n_bonds, &padd[0], &bsign[0], uniform,
-                                     &parent[0], &flip[0], st)
+                if Lx > 0:
+                    _sw_square_sweep(&s[0], n, Lx, &padd[0], &parent[0], &flip[0], st)
+                else:
+                    _swendsen_wang_sweep(&s[0], n, bi, bj, n_bonds, &padd[0], &bsign[0],
+                                         uniform, &parent[0], &flip[0], st)
             if n_measure > 0:
                 ising_energy_magnetization(s, indptr, indices, weights, field, phase, &out[m, 0])
     rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]
