@@ -41,23 +41,26 @@
 # decisions are independent -- not one shared number (which would correlate
 # the lanes and break the Boltzmann distribution).
 #
-# Random words: four xoshiro256** streams (Blackman & Vigna; the generator of
-# cext/rng.pxd) run side by side as one 4-lane vector and fill a block of 256
-# words at a time; they are reseeded at the start of every sweep from 16
-# outputs of the caller's xoshiro256** state, and consumed in a fixed order, so
-# the same seed gives the same bits however the sweeps are split between calls.
+# Random words: sixteen xoshiro256** streams (Blackman & Vigna; the generator
+# of cext/rng.pxd) run side by side as vectors and fill a block of 256 words at
+# a time; they are reseeded at the start of every sweep from 64 outputs of the
+# caller's xoshiro256** state, and consumed in a fixed order, so the same seed
+# gives the same bits however the sweeps are split between calls.
 #
-# Speed: on the square lattice four words of one colour are updated per step
-# with 256-bit vector operations -- the same per-lane arithmetic, only the
-# order in which random words are consumed differs from the scalar path:
-# W >= 8: words j, j+2, j+4, j+6 of a row (kd_row_v4); W = 4 with Ly a multiple of 4:
-# the two colour words of rows y and y+2 (kd_pair_w4); W = 1 or 2 with Ly a
-# multiple of 8: rows y0, y0+2, y0+4, y0+6 and then the odd rows of a block of
-# 8 (kd_block8_w1, flips masked to the colour's lanes; kd_block8_w2, a 4 x 4
-# transpose of the block's 16 words).  Other shapes and the cubic lattice use
-# the scalar word routine.  The vector code and the block generator are compiled for x86-64-v4,
-# AVX2 and baseline x86-64 (GCC target_clones; the loader picks the best the CPU
-# has) and give the same bits on all three.
+# Speed: on the square lattice several words of one colour are updated per
+# step with vector operations -- the same per-lane arithmetic, only the order
+# in which random words are consumed differs from the scalar path:
+# W >= 16: the 8 colour words of each aligned group of 16 words (kd_row_v8;
+# one 512-bit vector on AVX-512 CPUs, two 256-bit halves elsewhere); W >= 8,
+# the rest: the 4 colour words of aligned groups of 8 (kd_row_v4); W = 4 with
+# Ly a multiple of 4: the two colour words of rows y and y+2 (kd_pair_w4);
+# W = 1 or 2 with Ly a multiple of 8: rows y0, y0+2, y0+4, y0+6 and then the
+# odd rows of a block of 8 (kd_block8_w1, flips masked to the colour's lanes;
+# kd_block8_w2, a 4 x 4 transpose of the block's 16 words).  Other shapes and
+# the cubic lattice use the scalar word routine.  The vector code and the
+# block generator are compiled for x86-64-v4, AVX2 and baseline x86-64 (GCC
+# target_clones or a CPU check; the best the CPU has runs) and give the same
+# bits on all three (tested by building each alone).
 #
 # Measurements (per block of `every` sweeps), the row of the general kernel
 # (cext/ising_common.pxd): H = -J (n_bonds - 2 n_disagreeing bonds) with
@@ -112,206 +115,339 @@ cdef extern from *:
 cdef extern from *:
     """
     #include <stdint.h>
-    /* Four interleaved xoshiro256** streams (state in structure-of-arrays
-       order: s[4 * w + l] is word w of stream l), n outputs (a multiple of 4)
-       written as out[4 i + l], computed as 4-lane vectors; on x86-64 GCC an
-       x86-64-v4 or AVX2 clone is picked at load time when the CPU has it
-       (same bits either way). */
+    /* Sixteen xoshiro256** streams side by side (state in structure-of-
+       arrays order: s[16 w + l] is word w of stream l), n outputs (a multiple
+       of 16) written as out[16 i + l].  The generator's steps form a short
+       dependency chain, so independent vectors in flight matter more than the
+       vector width: on CPUs with AVX-512 two 8-lane vectors (kd_fill16_z),
+       elsewhere four 4-lane vectors (kd_fill16_y, AVX2 and baseline clones).
+       Both compute the same 16 streams, so the bits do not depend on the CPU. */
+    #define KD_NSTREAM 16
+    #define KD_ROTL(x, k) (((x) << (k)) | ((x) >> (64 - (k))))
+    /* one xoshiro256** step of a vector of streams; r receives the output */
+    #define KD_XOSHIRO_STEP(a, b, c, d, x, t, r) do {                              \
+            x = ((b) << 2) + (b);                      /* b * 5 */                  \
+            x = KD_ROTL(x, 7);                                                      \
+            r = (x << 3) + x;                          /* * 9 */                    \
+            t = (b) << 17;                                                          \
+            c ^= a; d ^= b; b ^= c; a ^= d; c ^= t;                                 \
+            d = KD_ROTL(d, 45);                                                     \
+        } while (0)
     #if defined(__GNUC__) && !defined(__clang__)
     /* GCC: vector extensions (the 4-word kernels below); elsewhere plain C
        with the same generator, and only the scalar word routine. */
     #define KD_HAVE_VEC 1
     #if defined(__x86_64__) && defined(__GLIBC__)   /* target_clones needs ifunc */
     #define KD_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+    #define KD_HAVE_Z 1
     #else
     #define KD_CLONES
+    #define KD_HAVE_Z 0
     #endif
     typedef uint64_t kd_v4 __attribute__((vector_size(32)));
-    KD_CLONES
-    static void kd_xoshiro4_fill(uint64_t *restrict s, uint64_t *restrict out, long n) {
-        kd_v4 a, b, c, d, x, r, t;
+    #define KD_LOAD(v, p) __builtin_memcpy(&(v), (p), sizeof(v))
+    #define KD_STORE(p, v) __builtin_memcpy((p), &(v), sizeof(v))
+    #if KD_HAVE_Z
+    typedef uint64_t kd_v8 __attribute__((vector_size(64)));
+    __attribute__((target("arch=x86-64-v4")))
+    static void kd_fill16_z(uint64_t *restrict s, uint64_t *restrict out, long n) {
+        kd_v8 a0, b0, c0, d0, a1, b1, c1, d1, x, t, r;
         long i;
-        __builtin_memcpy(&a, s, sizeof(a));
-        __builtin_memcpy(&b, s + 4, sizeof(b));
-        __builtin_memcpy(&c, s + 8, sizeof(c));
-        __builtin_memcpy(&d, s + 12, sizeof(d));
-        for (i = 0; i < n; i += 4) {
-            x = (b << 2) + b;                      /* b * 5 */
-            x = (x << 7) | (x >> 57);
-            r = (x << 3) + x;                      /* * 9 */
-            t = b << 17;
-            __builtin_memcpy(out + i, &r, sizeof(r));
-            c ^= a;
-            d ^= b;
-            b ^= c;
-            a ^= d;
-            c ^= t;
-            d = (d << 45) | (d >> 19);
+        KD_LOAD(a0, s); KD_LOAD(a1, s + 8);
+        KD_LOAD(b0, s + 16); KD_LOAD(b1, s + 24);
+        KD_LOAD(c0, s + 32); KD_LOAD(c1, s + 40);
+        KD_LOAD(d0, s + 48); KD_LOAD(d1, s + 56);
+        for (i = 0; i < n; i += 16) {
+            KD_XOSHIRO_STEP(a0, b0, c0, d0, x, t, r);
+            KD_STORE(out + i, r);
+            KD_XOSHIRO_STEP(a1, b1, c1, d1, x, t, r);
+            KD_STORE(out + i + 8, r);
         }
-        __builtin_memcpy(s, &a, sizeof(a));
-        __builtin_memcpy(s + 4, &b, sizeof(b));
-        __builtin_memcpy(s + 8, &c, sizeof(c));
-        __builtin_memcpy(s + 12, &d, sizeof(d));
+        KD_STORE(s, a0); KD_STORE(s + 8, a1);
+        KD_STORE(s + 16, b0); KD_STORE(s + 24, b1);
+        KD_STORE(s + 32, c0); KD_STORE(s + 40, c1);
+        KD_STORE(s + 48, d0); KD_STORE(s + 56, d1);
+    }
+    #endif
+    __attribute__((target_clones("avx2", "default")))
+    static void kd_fill16_y(uint64_t *restrict s, uint64_t *restrict out, long n) {
+        kd_v4 a[4], b[4], c[4], d[4], x, t, r;
+        long i;
+        int v;
+        for (v = 0; v < 4; v++) {
+            KD_LOAD(a[v], s + 4 * v); KD_LOAD(b[v], s + 16 + 4 * v);
+            KD_LOAD(c[v], s + 32 + 4 * v); KD_LOAD(d[v], s + 48 + 4 * v);
+        }
+        for (i = 0; i < n; i += 16) {
+            #pragma GCC unroll 4
+            for (v = 0; v < 4; v++) {
+                KD_XOSHIRO_STEP(a[v], b[v], c[v], d[v], x, t, r);
+                KD_STORE(out + i + 4 * v, r);
+            }
+        }
+        for (v = 0; v < 4; v++) {
+            KD_STORE(s + 4 * v, a[v]); KD_STORE(s + 16 + 4 * v, b[v]);
+            KD_STORE(s + 32 + 4 * v, c[v]); KD_STORE(s + 48 + 4 * v, d[v]);
+        }
+    }
+    #if KD_HAVE_Z
+    /* 1 if the CPU runs x86-64-v4 code (the AVX-512 subsets GCC's level
+       names), checked once; a benign race: every thread stores the same value */
+    static int kd_use_z(void) {
+        static int use_z = -1;
+        if (use_z < 0) {
+            __builtin_cpu_init();
+            use_z = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
+                    && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")
+                    && __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx2")
+                    && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("fma");
+        }
+        return use_z;
+    }
+    #endif
+    static void kd_xoshiro16_fill(uint64_t *s, uint64_t *out, long n) {
+    #if KD_HAVE_Z
+        if (kd_use_z()) {
+            kd_fill16_z(s, out, n);
+            return;
+        }
+    #endif
+        kd_fill16_y(s, out, n);
     }
     #else
     #define KD_HAVE_VEC 0
-    static void kd_xoshiro4_fill(uint64_t *s, uint64_t *out, long n) {
+    static void kd_xoshiro16_fill(uint64_t *s, uint64_t *out, long n) {
         long i;
         int l;
-        for (i = 0; i < n; i += 4) {
-            for (l = 0; l < 4; l++) {
-                uint64_t x = s[4 + l] * 5;
-                uint64_t t = s[4 + l] << 17;
-                out[i + l] = ((x << 7) | (x >> 57)) * 9;
-                s[8 + l] ^= s[l];
-                s[12 + l] ^= s[4 + l];
-                s[4 + l] ^= s[8 + l];
-                s[l] ^= s[12 + l];
-                s[8 + l] ^= t;
-                s[12 + l] = (s[12 + l] << 45) | (s[12 + l] >> 19);
+        uint64_t x, t, r;
+        for (i = 0; i < n; i += KD_NSTREAM) {
+            for (l = 0; l < KD_NSTREAM; l++) {
+                KD_XOSHIRO_STEP(s[l], s[16 + l], s[32 + l], s[48 + l], x, t, r);
+                out[i + l] = r;
             }
         }
     }
     #endif
     """
     int KD_HAVE_VEC
-    void kd_xoshiro4_fill(uint64_t* s, uint64_t* out, long n) noexcept nogil
+    void kd_xoshiro16_fill(uint64_t* s, uint64_t* out, long n) noexcept nogil
 
 cdef extern from *:
     """
     #if KD_HAVE_VEC
     #define KD_BLOCK 256
-    #define KD_VFIXED 11
-    #pragma GCC diagnostic ignored "-Wpsabi"   /* kd_decide4 is always inlined */
-    /* Flip mask of four words (one vector) from their neighbours: the
-       bit-sliced neighbour count, the rule's classes and the exact per-lane
-       Bernoulli draws; consumes random words from the block buffer. Shared by
-       the W = 1, 2 and 4 vector paths. */
-    static inline __attribute__((always_inline)) kd_v4 kd_decide4(kd_v4 s, kd_v4 l, kd_v4 r, kd_v4 u, kd_v4 d, int metro,
-                                   const uint64_t *always_m, const uint64_t *inv_m,
-                                   const uint64_t *cls_m, const uint64_t *planes,
-                                   uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {
-        kd_v4 a = s ^ l, b = s ^ r, c = s ^ u, e = s ^ d;
-        kd_v4 s1 = a ^ b, c1 = a & b, s2 = c ^ e, c2 = c & e;
-        kd_v4 n0 = s1 ^ s2, k = s1 & s2;
-        kd_v4 n1 = c1 ^ c2 ^ k, n2 = (c1 & c2) | (k & (c1 ^ c2));
-        kd_v4 zero = {0, 0, 0, 0}, always = zero, inv = zero;
-        kd_v4 cl0 = zero, cl1 = zero, cl2 = zero, cl3 = zero, eq, und, rnd, acc = zero, rv, t;
-        int dd, lev;
-        if (metro) {
-            kd_v4 low = ~(n1 | n2);
-            cl0 = low & ~n0;
-            cl1 = low & n0;
-            always = ~low;
-        } else {
-            for (dd = 0; dd <= 4; dd++) {
-                eq = ((dd & 1) ? n0 : ~n0) & ((dd & 2) ? n1 : ~n1) & ((dd & 4) ? n2 : ~n2);
-                always |= eq & always_m[dd];
-                inv |= eq & inv_m[dd];
-                cl0 |= eq & cls_m[dd];
-                cl1 |= eq & cls_m[7 + dd];
-                cl2 |= eq & cls_m[14 + dd];
-                cl3 |= eq & cls_m[21 + dd];
-            }
-        }
-        und = rnd = cl0 | cl1 | cl2 | cl3;
-        if (*pos > KD_BLOCK - 4 * KD_VFIXED) {
-            kd_xoshiro4_fill(s16, buf, KD_BLOCK);
-            *pos = 0;
-        }
-        for (lev = 0; lev < KD_VFIXED; lev++) {
-            __builtin_memcpy(&rv, buf + *pos + 4 * lev, sizeof(rv));
-            t = (cl0 & planes[lev]) | (cl1 & planes[32 + lev]) | (cl2 & planes[64 + lev])
-                | (cl3 & planes[96 + lev]);
-            acc |= und & t & ~rv;
-            und &= ~(rv ^ t);
-        }
-        *pos += 4 * KD_VFIXED;
-        for (lev = KD_VFIXED; lev < 32; lev++) {
-            if ((und[0] | und[1] | und[2] | und[3]) == 0)
-                break;
-            if (*pos > KD_BLOCK - 4) {
-                kd_xoshiro4_fill(s16, buf, KD_BLOCK);
-                *pos = 0;
-            }
-            __builtin_memcpy(&rv, buf + *pos, sizeof(rv));
-            *pos += 4;
-            t = (cl0 & planes[lev]) | (cl1 & planes[32 + lev]) | (cl2 & planes[64 + lev])
-                | (cl3 & planes[96 + lev]);
-            acc |= und & t & ~rv;
-            und &= ~(rv ^ t);
-        }
-        return ((acc ^ inv) & rnd) | always;
+    #define KD_VFIXED4 12
+    #define KD_VFIXED8 13
+    #pragma GCC diagnostic ignored "-Wpsabi"   /* the decide functions are always inlined */
+    /* NAME(s, l, r, u, d, f, ...): flip masks f of NH vectors of type VT (NW
+       words in all) from their neighbours: the bit-sliced neighbour count, the
+       rule's classes and the exact per-lane Bernoulli draws (NFIXED levels
+       without a branch, then while some lane of the NW words is undecided).
+       Level k uses the NW random words at block position pos + NW k (fixed
+       part) or the next NW (tail), vector h the VL words at offset VL h; so
+       one 8-lane vector and two 4-lane halves consume the same words and
+       give the same bits.  Defined for 4 words (kd_decide4: the W = 1, 2, 4,
+       8-15 paths) and 8 words (kd_decide8 on AVX-512, kd_decide8y elsewhere:
+       rows of 16 k words). */
+    #define KD_DEFINE_DECIDE(NAME, VT, NH, NFIXED)                                          \
+    static inline __attribute__((always_inline)) void NAME(                                 \
+            const VT *s, const VT *l, const VT *r, const VT *u, const VT *d, VT *f,         \
+            int metro, const uint64_t *always_m, const uint64_t *inv_m,                     \
+            const uint64_t *cls_m, const uint64_t *planes, uint64_t *gen_s, uint64_t *buf,  \
+            Py_ssize_t *pos) {                                                              \
+        enum { VL = sizeof(VT) / 8, NW = VL * (NH) };                                       \
+        VT always[NH], inv[NH], cl0[NH], cl1[NH], cl2[NH], cl3[NH], und[NH], rnd[NH];       \
+        VT acc[NH], rv, t;                                                                  \
+        int dd, lev, h, q;                                                                  \
+        uint64_t any;                                                                       \
+        for (h = 0; h < (NH); h++) {                                                        \
+            VT a = s[h] ^ l[h], b = s[h] ^ r[h], c = s[h] ^ u[h], e = s[h] ^ d[h];          \
+            VT s1 = a ^ b, c1 = a & b, s2 = c ^ e, c2 = c & e;                              \
+            VT n0 = s1 ^ s2, k = s1 & s2;                                                   \
+            VT n1 = c1 ^ c2 ^ k, n2 = (c1 & c2) | (k & (c1 ^ c2));                          \
+            VT zero = {0}, eq;                                                              \
+            always[h] = inv[h] = cl0[h] = cl1[h] = cl2[h] = cl3[h] = acc[h] = zero;         \
+            if (metro) {                                                                    \
+                VT low = ~(n1 | n2);                                                        \
+                cl0[h] = low & ~n0;                                                         \
+                cl1[h] = low & n0;                                                          \
+                always[h] = ~low;                                                           \
+            } else {                                                                        \
+                for (dd = 0; dd <= 4; dd++) {                                               \
+                    eq = ((dd & 1) ? n0 : ~n0) & ((dd & 2) ? n1 : ~n1)                      \
+                         & ((dd & 4) ? n2 : ~n2);                                           \
+                    always[h] |= eq & always_m[dd];                                         \
+                    inv[h] |= eq & inv_m[dd];                                               \
+                    cl0[h] |= eq & cls_m[dd];                                               \
+                    cl1[h] |= eq & cls_m[7 + dd];                                           \
+                    cl2[h] |= eq & cls_m[14 + dd];                                          \
+                    cl3[h] |= eq & cls_m[21 + dd];                                          \
+                }                                                                           \
+            }                                                                               \
+            und[h] = rnd[h] = cl0[h] | cl1[h] | cl2[h] | cl3[h];                            \
+        }                                                                                   \
+        if (*pos > KD_BLOCK - NW * (NFIXED)) {                                              \
+            kd_xoshiro16_fill(gen_s, buf, KD_BLOCK);                                        \
+            *pos = 0;                                                                       \
+        }                                                                                   \
+        for (h = 0; h < (NH); h++) {                                                        \
+            for (lev = 0; lev < (NFIXED); lev++) {                                          \
+                __builtin_memcpy(&rv, buf + *pos + NW * lev + VL * h, sizeof(rv));          \
+                t = (cl0[h] & planes[lev]) | (cl1[h] & planes[32 + lev])                    \
+                    | (cl2[h] & planes[64 + lev]) | (cl3[h] & planes[96 + lev]);            \
+                acc[h] |= und[h] & t & ~rv;                                                 \
+                und[h] &= ~(rv ^ t);                                                        \
+            }                                                                               \
+        }                                                                                   \
+        *pos += NW * (NFIXED);                                                              \
+        for (lev = (NFIXED); lev < 32; lev++) {                                             \
+            any = 0;                                                                        \
+            for (h = 0; h < (NH); h++)                                                      \
+                for (q = 0; q < VL; q++)                                                    \
+                    any |= und[h][q];                                                       \
+            if (any == 0)                                                                   \
+                break;                                                                      \
+            if (*pos > KD_BLOCK - NW) {                                                     \
+                kd_xoshiro16_fill(gen_s, buf, KD_BLOCK);                                    \
+                *pos = 0;                                                                   \
+            }                                                                               \
+            for (h = 0; h < (NH); h++) {                                                    \
+                __builtin_memcpy(&rv, buf + *pos + VL * h, sizeof(rv));                     \
+                t = (cl0[h] & planes[lev]) | (cl1[h] & planes[32 + lev])                    \
+                    | (cl2[h] & planes[64 + lev]) | (cl3[h] & planes[96 + lev]);            \
+                acc[h] |= und[h] & t & ~rv;                                                 \
+                und[h] &= ~(rv ^ t);                                                        \
+            }                                                                               \
+            *pos += NW;                                                                     \
+        }                                                                                   \
+        for (h = 0; h < (NH); h++)                                                          \
+            f[h] = ((acc[h] ^ inv[h]) & rnd[h]) | always[h];                                \
     }
-    /* Four words of one colour at once (j, j+2, j+4, j+6 of a square-lattice
-       row; 4 x 64 lanes in one 256-bit vector), for any rule (metro: the
-       ferromagnetic Metropolis class masks written out, else assembled from
-       the rule tables), the same arithmetic as _flips lane by lane.  Groups of
-       four words (j + 6 < W) from the given j on; returns the first j not done
-       (fewer than four words left). */
+    typedef uint64_t kd_v8 __attribute__((vector_size(64)));
+    KD_DEFINE_DECIDE(kd_decide4_, kd_v4, 1, KD_VFIXED4)
+    KD_DEFINE_DECIDE(kd_decide8, kd_v8, 1, KD_VFIXED8)
+    KD_DEFINE_DECIDE(kd_decide8y, kd_v4, 2, KD_VFIXED8)
+    /* the 4-word paths call the decision by value */
+    static inline __attribute__((always_inline)) kd_v4 kd_decide4(
+            kd_v4 s, kd_v4 l, kd_v4 r, kd_v4 u, kd_v4 d, int metro, const uint64_t *always_m,
+            const uint64_t *inv_m, const uint64_t *cls_m, const uint64_t *planes,
+            uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {
+        kd_v4 f;
+        kd_decide4_(&s, &l, &r, &u, &d, &f, metro, always_m, inv_m, cls_m, planes, gen_s, buf,
+                    pos);
+        return f;
+    }
+
+    /* Rows of a square lattice, W >= 8 words: the colour words of aligned
+       groups of 8 nh words (g .. g + 8 nh - 1) at once, 4 nh words: nh = 1,
+       four words in one 4-lane vector (kd_row_v4); nh = 2, eight words
+       (kd_row_v8: one 8-lane vector when wide, i.e. on AVX-512, else two
+       4-lane halves with the same bits).  Each 8-word half is split by
+       shuffles into its even words E[h] and odd words O[h]; the colour words
+       are E (par = 0; right neighbours O, left neighbours O shifted by one
+       word, in from word g - 1) or O (par = 1; left E, right E shifted, in
+       from the word after the group); the row ends wrap by one lane.  Starts
+       at the aligned word g, returns the first word of the rest (fewer than
+       8 nh words left).  metro: the ferromagnetic Metropolis class masks. */
+    typedef union { kd_v8 v; kd_v4 h[2]; } kd_v4x2;
     static inline __attribute__((always_inline))
-    long kd_row_v4_impl(uint64_t *row, const uint64_t *up, const uint64_t *dn,
-                        long W, long j, int metro, const uint64_t *always_m,
-                        const uint64_t *inv_m, const uint64_t *cls_m,
-                        const uint64_t *planes, uint64_t *s16, uint64_t *buf,
-                        Py_ssize_t *pos) {
-        uint64_t first = (row[W - 1] << 1) | (row[W - 1] >> 63);
-        uint64_t last = (row[0] >> 1) | (row[0] << 63);
+    long kd_row_impl(uint64_t *row, const uint64_t *up, const uint64_t *dn, long W, long g,
+                     long par, int nh, int wide, int metro, const uint64_t *always_m,
+                     const uint64_t *inv_m, const uint64_t *cls_m, const uint64_t *planes,
+                     uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {
         const kd_v4 even = {0, 2, 4, 6}, odd = {1, 3, 5, 7};
         const kd_v4 mix_lo = {0, 4, 1, 5}, mix_hi = {2, 6, 3, 7};
-        for (; j + 6 < W; j += 8) {
-            kd_v4 s, l, r, u, d, lo, hi;
-            int inner = j > 0 && j + 7 < W;
-            if (inner) {
-                __builtin_memcpy(&lo, row + j, sizeof(lo));
-                __builtin_memcpy(&hi, row + j + 4, sizeof(hi));
-                s = __builtin_shuffle(lo, hi, even);
-                r = __builtin_shuffle(lo, hi, odd);
-                __builtin_memcpy(&lo, row + j - 1, sizeof(lo));
-                __builtin_memcpy(&hi, row + j + 3, sizeof(hi));
-                l = __builtin_shuffle(lo, hi, even);
-                __builtin_memcpy(&lo, up + j, sizeof(lo));
-                __builtin_memcpy(&hi, up + j + 4, sizeof(hi));
-                u = __builtin_shuffle(lo, hi, even);
-                __builtin_memcpy(&lo, dn + j, sizeof(lo));
-                __builtin_memcpy(&hi, dn + j + 4, sizeof(hi));
-                d = __builtin_shuffle(lo, hi, even);
-            } else {
-                s = (kd_v4){row[j], row[j + 2], row[j + 4], row[j + 6]};
-                l = (kd_v4){j > 0 ? row[j - 1] : first, row[j + 1], row[j + 3], row[j + 5]};
-                r = (kd_v4){row[j + 1], row[j + 3], row[j + 5], j + 7 < W ? row[j + 7] : last};
-                u = (kd_v4){up[j], up[j + 2], up[j + 4], up[j + 6]};
-                d = (kd_v4){dn[j], dn[j + 2], dn[j + 4], dn[j + 6]};
+        int h;
+        for (; g + 8 * nh - 1 < W; g += 8 * nh) {
+            kd_v4x2 E, O, S, L, R, U, D, F;
+            kd_v4 lo, hi, X;
+            for (h = 0; h < nh; h++) {
+                KD_LOAD(lo, row + g + 8 * h);
+                KD_LOAD(hi, row + g + 8 * h + 4);
+                E.h[h] = __builtin_shuffle(lo, hi, even);
+                O.h[h] = __builtin_shuffle(lo, hi, odd);
+                KD_LOAD(lo, up + g + 8 * h);
+                KD_LOAD(hi, up + g + 8 * h + 4);
+                U.h[h] = __builtin_shuffle(lo, hi, par ? odd : even);
+                KD_LOAD(lo, dn + g + 8 * h);
+                KD_LOAD(hi, dn + g + 8 * h + 4);
+                D.h[h] = __builtin_shuffle(lo, hi, par ? odd : even);
             }
-            s ^= kd_decide4(s, l, r, u, d, metro, always_m, inv_m, cls_m, planes, s16, buf, pos);
-            if (inner) {
-                lo = __builtin_shuffle(s, r, mix_lo);
-                hi = __builtin_shuffle(s, r, mix_hi);
-                __builtin_memcpy(row + j, &lo, sizeof(lo));
-                __builtin_memcpy(row + j + 4, &hi, sizeof(hi));
+            if (par == 0) {
+                uint64_t w0 = g > 0 ? row[g - 1] : ((row[W - 1] << 1) | (row[W - 1] >> 63));
+                X = (kd_v4){0} + w0;
+                S = E;
+                R = O;
+                L.h[0] = __builtin_shuffle(O.h[0], X, (kd_v4){4, 0, 1, 2});
+                if (nh == 2)
+                    L.h[1] = __builtin_shuffle(O.h[1], O.h[0], (kd_v4){7, 0, 1, 2});
             } else {
-                row[j] = s[0];
-                row[j + 2] = s[1];
-                row[j + 4] = s[2];
-                row[j + 6] = s[3];
+                long n = g + 8 * nh;
+                uint64_t w1 = n < W ? row[n] : ((row[0] >> 1) | (row[0] << 63));
+                X = (kd_v4){0} + w1;
+                S = O;
+                L = E;
+                R.h[nh - 1] = __builtin_shuffle(E.h[nh - 1], X, (kd_v4){1, 2, 3, 4});
+                if (nh == 2)
+                    R.h[0] = __builtin_shuffle(E.h[0], E.h[1], (kd_v4){1, 2, 3, 4});
+            }
+            if (nh == 1)
+                kd_decide4_(S.h, L.h, R.h, U.h, D.h, F.h, metro, always_m, inv_m, cls_m,
+                            planes, gen_s, buf, pos);
+            else if (wide)
+                kd_decide8(&S.v, &L.v, &R.v, &U.v, &D.v, &F.v, metro, always_m, inv_m, cls_m,
+                           planes, gen_s, buf, pos);
+            else
+                kd_decide8y(S.h, L.h, R.h, U.h, D.h, F.h, metro, always_m, inv_m, cls_m,
+                            planes, gen_s, buf, pos);
+            for (h = 0; h < nh; h++) {
+                if (par == 0)
+                    E.h[h] ^= F.h[h];
+                else
+                    O.h[h] ^= F.h[h];
+                lo = __builtin_shuffle(E.h[h], O.h[h], mix_lo);
+                hi = __builtin_shuffle(E.h[h], O.h[h], mix_hi);
+                KD_STORE(row + g + 8 * h, lo);
+                KD_STORE(row + g + 8 * h + 4, hi);
             }
         }
-        return j;
+        return g;
     }
-    /* One body, compiled twice: with the Metropolis class masks (metro = 1,
-       the common case, about 7 % faster than testing metro per group) and
-       with the table-driven rule. */
+    /* The row bodies are compiled for the Metropolis class masks (metro = 1,
+       the common case, about 7 % faster than testing metro per group) and for
+       the table-driven rule. */
+    #define KD_ROW_ARGS row, up, dn, W, g, par
+    #define KD_RULE_ARGS always_m, inv_m, cls_m, planes, gen_s, buf, pos
+    #define KD_ROW_PARAMS uint64_t *row, const uint64_t *up, const uint64_t *dn, long W,    \
+            long g, long par, int metro, const uint64_t *always_m, const uint64_t *inv_m,   \
+            const uint64_t *cls_m, const uint64_t *planes, uint64_t *gen_s, uint64_t *buf,  \
+            Py_ssize_t *pos
     KD_CLONES
-    static long kd_row_v4(uint64_t *row, const uint64_t *up, const uint64_t *dn,
-                          long W, long j, int metro, const uint64_t *always_m,
-                          const uint64_t *inv_m, const uint64_t *cls_m,
-                          const uint64_t *planes, uint64_t *s16, uint64_t *buf,
-                          Py_ssize_t *pos) {
+    static long kd_row_v4(KD_ROW_PARAMS) {
         if (metro)
-            return kd_row_v4_impl(row, up, dn, W, j, 1, always_m, inv_m, cls_m, planes,
-                                  s16, buf, pos);
-        return kd_row_v4_impl(row, up, dn, W, j, 0, always_m, inv_m, cls_m, planes,
-                              s16, buf, pos);
+            return kd_row_impl(KD_ROW_ARGS, 1, 0, 1, KD_RULE_ARGS);
+        return kd_row_impl(KD_ROW_ARGS, 1, 0, 0, KD_RULE_ARGS);
+    }
+    #if KD_HAVE_Z
+    __attribute__((target("arch=x86-64-v4")))
+    static long kd_row_v8_z(KD_ROW_PARAMS) {
+        if (metro)
+            return kd_row_impl(KD_ROW_ARGS, 2, 1, 1, KD_RULE_ARGS);
+        return kd_row_impl(KD_ROW_ARGS, 2, 1, 0, KD_RULE_ARGS);
+    }
+    #endif
+    __attribute__((target_clones("avx2", "default")))
+    static long kd_row_v8_y(KD_ROW_PARAMS) {
+        if (metro)
+            return kd_row_impl(KD_ROW_ARGS, 2, 0, 1, KD_RULE_ARGS);
+        return kd_row_impl(KD_ROW_ARGS, 2, 0, 0, KD_RULE_ARGS);
+    }
+    static long kd_row_v8(KD_ROW_PARAMS) {
+    #if KD_HAVE_Z
+        if (kd_use_z())
+            return kd_row_v8_z(KD_ROW_ARGS, metro, KD_RULE_ARGS);
+    #endif
+        return kd_row_v8_y(KD_ROW_ARGS, metro, KD_RULE_ARGS);
     }
     /* W = 4 (L = 256): the two colour words of rows y and y + 2 (same
        colour pattern) make one 4-lane vector; the neighbours come from whole
@@ -322,7 +458,7 @@ cdef extern from *:
     static void kd_pair_w4(uint64_t *w, long y, long Ly, long colour, int metro,
                            const uint64_t *always_m, const uint64_t *inv_m,
                            const uint64_t *cls_m, const uint64_t *planes,
-                           uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {
+                           uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {
         long ya = y, yb = y + 2, p = (colour + y) & 1;
         kd_v4 Ra, Rb, Ua, Ub, Da, Db, X, s, l, r, u, d;
         const kd_v4 m02 = {~0ULL, 0, ~0ULL, 0}, m13 = {0, ~0ULL, 0, ~0ULL};
@@ -349,7 +485,7 @@ cdef extern from *:
             X = __builtin_shuffle(Ra, Rb, (kd_v4){2, 0, 6, 4});       /* right: word 0 wraps */
             r = ((((X >> 1) | (X << 63))) & m13) | (X & ~m13);
         }
-        s ^= kd_decide4(s, l, r, u, d, metro, always_m, inv_m, cls_m, planes, s16, buf, pos);
+        s ^= kd_decide4(s, l, r, u, d, metro, always_m, inv_m, cls_m, planes, gen_s, buf, pos);
         if (p == 0) {
             Ra = __builtin_shuffle(s, Ra, (kd_v4){0, 5, 1, 7});
             Rb = __builtin_shuffle(s, Rb, (kd_v4){2, 5, 3, 7});
@@ -368,7 +504,7 @@ cdef extern from *:
     static void kd_block8_w1(uint64_t *w, long y0, long Ly, long colour, int metro,
                              const uint64_t *always_m, const uint64_t *inv_m,
                              const uint64_t *cls_m, const uint64_t *planes,
-                             uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {
+                             uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {
         kd_v4 A, B, E, O, P, Q, fe, fo;
         uint64_t even_lanes = 0x5555555555555555ULL, odd_lanes = ~even_lanes;
         /* lanes b of row y with colour c: b = c + y (mod 2); y0 is even */
@@ -381,10 +517,10 @@ cdef extern from *:
         Q = (kd_v4){0, 0, 0, 0} + w[(y0 + 8) % Ly];           /* row y0 + 8 */
         fe = kd_decide4(E, (E << 1) | (E >> 63), (E >> 1) | (E << 63), O,
                         __builtin_shuffle(O, P, (kd_v4){4, 0, 1, 2}), metro, always_m, inv_m,
-                        cls_m, planes, s16, buf, pos) & me;
+                        cls_m, planes, gen_s, buf, pos) & me;
         fo = kd_decide4(O, (O << 1) | (O >> 63), (O >> 1) | (O << 63),
                         __builtin_shuffle(E, Q, (kd_v4){1, 2, 3, 4}), E, metro, always_m, inv_m,
-                        cls_m, planes, s16, buf, pos) & mo;
+                        cls_m, planes, gen_s, buf, pos) & mo;
         E ^= fe;
         O ^= fo;
         A = __builtin_shuffle(E, O, (kd_v4){0, 4, 1, 5});
@@ -414,7 +550,7 @@ cdef extern from *:
     static void kd_block8_w2(uint64_t *w, long y0, long Ly, long colour, int metro,
                              const uint64_t *always_m, const uint64_t *inv_m,
                              const uint64_t *cls_m, const uint64_t *planes,
-                             uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {
+                             uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {
         kd_v4 V0, V1, V2, V3, col[2][2], s, o, l, r, u, d, P, Q;
         long c = colour;
         __builtin_memcpy(&V0, w + 2 * y0, sizeof(V0));
@@ -434,7 +570,7 @@ cdef extern from *:
         u = col[1][c];
         P = (kd_v4){0, 0, 0, 0} + w[2 * ((y0 + Ly - 1) % Ly) + c];
         d = __builtin_shuffle(col[1][c], P, (kd_v4){4, 0, 1, 2});
-        kd_v4 fe = kd_decide4(s, l, r, u, d, metro, always_m, inv_m, cls_m, planes, s16, buf,
+        kd_v4 fe = kd_decide4(s, l, r, u, d, metro, always_m, inv_m, cls_m, planes, gen_s, buf,
                               pos);
         /* odd rows y0+1, y0+3, ...: colour word 1 - c (neighbours: old words,
            which are not of this colour and so unchanged) */
@@ -445,7 +581,7 @@ cdef extern from *:
         d = col[0][1 - c];
         Q = (kd_v4){0, 0, 0, 0} + w[2 * ((y0 + 8) % Ly) + 1 - c];
         u = __builtin_shuffle(col[0][1 - c], Q, (kd_v4){1, 2, 3, 4});
-        kd_v4 fo = kd_decide4(s, l, r, u, d, metro, always_m, inv_m, cls_m, planes, s16, buf,
+        kd_v4 fo = kd_decide4(s, l, r, u, d, metro, always_m, inv_m, cls_m, planes, gen_s, buf,
                               pos);
         col[0][c] ^= fe;
         col[1][1 - c] ^= fo;
@@ -464,37 +600,38 @@ cdef extern from *:
     static void kd_block8_w2(uint64_t *w, long y0, long Ly, long colour, int metro,
                              const uint64_t *always_m, const uint64_t *inv_m,
                              const uint64_t *cls_m, const uint64_t *planes,
-                             uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {}
-    static long kd_row_v4(uint64_t *row, const uint64_t *up, const uint64_t *dn,
-                                  long W, long j, int metro, const uint64_t *always_m,
-                                  const uint64_t *inv_m, const uint64_t *cls_m,
-                                  const uint64_t *planes, uint64_t *s16, uint64_t *buf,
-                                  Py_ssize_t *pos) { return j; }
+                             uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {}
+    static long kd_row_v4(KD_ROW_PARAMS) { return g; }
+    static long kd_row_v8(KD_ROW_PARAMS) { return g; }
     static void kd_pair_w4(uint64_t *w, long y, long Ly, long colour, int metro,
                            const uint64_t *always_m, const uint64_t *inv_m,
                            const uint64_t *cls_m, const uint64_t *planes,
-                           uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {}
+                           uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {}
     static void kd_block8_w1(uint64_t *w, long y0, long Ly, long colour, int metro,
                              const uint64_t *always_m, const uint64_t *inv_m,
                              const uint64_t *cls_m, const uint64_t *planes,
-                             uint64_t *s16, uint64_t *buf, Py_ssize_t *pos) {}
+                             uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {}
     #endif
     """
     void kd_block8_w2(uint64_t* w, long y0, long Ly, long colour, int metro,
                       const uint64_t* always_m, const uint64_t* inv_m, const uint64_t* cls_m,
-                      const uint64_t* planes, uint64_t* s16, uint64_t* buf,
+                      const uint64_t* planes, uint64_t* gen_s, uint64_t* buf,
                       Py_ssize_t* pos) noexcept nogil
     void kd_block8_w1(uint64_t* w, long y0, long Ly, long colour, int metro,
                       const uint64_t* always_m, const uint64_t* inv_m, const uint64_t* cls_m,
-                      const uint64_t* planes, uint64_t* s16, uint64_t* buf,
+                      const uint64_t* planes, uint64_t* gen_s, uint64_t* buf,
                       Py_ssize_t* pos) noexcept nogil
     void kd_pair_w4(uint64_t* w, long y, long Ly, long colour, int metro,
                     const uint64_t* always_m, const uint64_t* inv_m, const uint64_t* cls_m,
-                    const uint64_t* planes, uint64_t* s16, uint64_t* buf,
+                    const uint64_t* planes, uint64_t* gen_s, uint64_t* buf,
                     Py_ssize_t* pos) noexcept nogil
-    long kd_row_v4(uint64_t* row, const uint64_t* up, const uint64_t* dn, long W,
-                   long j, int metro, const uint64_t* always_m, const uint64_t* inv_m,
-                   const uint64_t* cls_m, const uint64_t* planes, uint64_t* s16,
+    long kd_row_v4(uint64_t* row, const uint64_t* up, const uint64_t* dn, long W, long g,
+                   long par, int metro, const uint64_t* always_m, const uint64_t* inv_m,
+                   const uint64_t* cls_m, const uint64_t* planes, uint64_t* gen_s,
+                   uint64_t* buf, Py_ssize_t* pos) noexcept nogil
+    long kd_row_v8(uint64_t* row, const uint64_t* up, const uint64_t* dn, long W, long g,
+                   long par, int metro, const uint64_t* always_m, const uint64_t* inv_m,
+                   const uint64_t* cls_m, const uint64_t* planes, uint64_t* gen_s,
                    uint64_t* buf, Py_ssize_t* pos) noexcept nogil
 
 cdef enum:
@@ -525,16 +662,16 @@ cdef enum:
 
 
 cdef struct Source:
-    uint64_t s[16]            # four xoshiro256** streams, seeded each sweep
+    uint64_t s[64]            # sixteen xoshiro256** streams, seeded each sweep
     uint64_t buf[BLOCK]
     Py_ssize_t pos
 
 
 cdef inline void _seed_source(Source* src, uint64_t* st) noexcept nogil:
-    """Fresh sub-stream states for one sweep: 16 words of the caller's stream
+    """Fresh sub-stream states for one sweep: 64 words of the caller's stream
     (a zero state is impossible in practice: 2^-256)."""
     cdef int i
-    for i in range(16):
+    for i in range(64):
         src.s[i] = next_u64(st)
     src.pos = BLOCK
 
@@ -555,7 +692,7 @@ cdef inline uint64_t _threshold_bits(const Rule* R, int k, uint64_t c0, uint64_t
 
 cdef inline uint64_t _draw(Source* src) noexcept nogil:
     if src.pos == BLOCK:
-        kd_xoshiro4_fill(src.s, src.buf, BLOCK)
+        kd_xoshiro16_fill(src.s, src.buf, BLOCK)
         src.pos = 0
     src.pos += 1
     return src.buf[src.pos - 1]
@@ -607,7 +744,7 @@ cdef inline uint64_t _flips(uint64_t n0, uint64_t n1, uint64_t n2, const Rule* R
     # The first FIXED levels unconditionally (no unpredictable branch; some
     # lane of ~50 is nearly always still undecided there), then lazily.
     if st.pos > BLOCK - FIXED:
-        kd_xoshiro4_fill(st.s, st.buf, BLOCK)
+        kd_xoshiro16_fill(st.s, st.buf, BLOCK)
         st.pos = 0
     for k in range(FIXED):
         r = st.buf[st.pos + k]
@@ -661,7 +798,7 @@ cdef inline void _word(uint64_t* row, Py_ssize_t j, Py_ssize_t W, const uint64_t
 
 cdef inline void _sweep(uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz, bint cubic,
                         const Rule* R, Source* st) noexcept nogil:
-    cdef Py_ssize_t colour, y, z, j, par
+    cdef Py_ssize_t colour, y, z, j, g, par
     cdef uint64_t* row
     cdef const uint64_t* up
     cdef const uint64_t* dn
@@ -698,11 +835,18 @@ cdef inline void _sweep(uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz,
                 par = (colour + y + z) & 1
                 if W % 2 == 0:
                     # word j holds colour (j + y + z) mod 2 in all lanes
-                    j = par
+                    g = 0
+                    if KD_HAVE_VEC and not cubic and W >= 16:
+                        # 8 colour words per step (aligned groups of 16 words)
+                        g = kd_row_v8(row, up, dn, W, g, par, R.mode == -2, R.always_m,
+                                      R.inv_m, &R.cls_m[0][0], &R.planes[0][0], st.s, st.buf,
+                                      &st.pos)
                     if KD_HAVE_VEC and not cubic and W >= 8:
-                        # 4 words per step (vector clone where the CPU has AVX2)
-                        j = kd_row_v4(row, up, dn, W, j, R.mode == -2, R.always_m, R.inv_m,
-                                      &R.cls_m[0][0], &R.planes[0][0], st.s, st.buf, &st.pos)
+                        # 4 colour words per step (aligned groups of 8 words)
+                        g = kd_row_v4(row, up, dn, W, g, par, R.mode == -2, R.always_m,
+                                      R.inv_m, &R.cls_m[0][0], &R.planes[0][0], st.s, st.buf,
+                                      &st.pos)
+                    j = g + par
                     while j < W:
                         if R.mode == -2:
                             _word(row, j, W, up, dn, fr, bk, <uint64_t>(-1), R, st, -2)

@@ -97,6 +97,37 @@ def test_measurements_match_from_scratch(lat, J, algorithm):
         assert "m2_k" not in set(res)          # unequal sides: no Fourier component
 
 
+def _zero_temperature_sweep(s, shape, J):
+    """One checkerboard sweep at T -> 0 in numpy: a spin of colour c flips iff
+    its energy change 2 J s_i sum_j s_j is <= 0 (Metropolis, p = 1)."""
+    a = s.reshape(shape[::-1]).copy()               # (Lz,) Ly, Lx: x fastest
+    idx = np.indices(a.shape).sum(axis=0) % 2
+    for colour in (0, 1):
+        h = sum(np.roll(a, k, axis) for axis in range(a.ndim) for k in (1, -1))
+        flip = (idx == colour) & (J * a * h <= 0)
+        a[flip] *= -1
+    return a.ravel()
+
+
+@pytest.mark.parametrize("shape, J", [
+    ((64, 8), 1.0), ((64, 16), -1.0), ((128, 8), 1.0), ((128, 6), -1.0), ((256, 4), 1.0),
+    ((256, 6), 1.0), ((512, 4), -1.0), ((640, 2), 1.0), ((1024, 4), 1.0), ((1024, 2), -1.0),
+    ((1536, 2), 1.0), ((2048, 2), 1.0), ((192, 6), 1.0), ((576, 2), -1.0),
+    ((64, 4, 2), 1.0), ((128, 2, 4), -1.0),
+])
+def test_zero_temperature_sweep_is_exact(shape, J):
+    # At T -> 0 Metropolis is deterministic (flip iff dE <= 0), so every code
+    # path's neighbour bookkeeping, row-end wrap and colour masks can be
+    # checked bit for bit against numpy, sweep after sweep.
+    lat = kd.lattice.square(*shape) if len(shape) == 2 else kd.lattice.cubic(*shape)
+    sim = kd.Simulation(kd.Ising(lat, J=J), T=1e-3, algorithm="metropolis", rng=5)
+    s = sim.state.copy()
+    for _ in range(3):
+        sim.run(sweeps=1)
+        s = _zero_temperature_sweep(s, shape, J)
+        np.testing.assert_array_equal(sim.state, s)
+
+
 def test_state_setter_is_used():
     lat = kd.lattice.square(64)
     sim = _sim(lat, T=1.0)

@@ -47,6 +47,17 @@ def test_exact_L256(algorithm):
                  derived=("C",))
 
 
+@pytest.mark.parametrize("algorithm", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("T", [2.5, 3.0])
+def test_exact_L1024(algorithm, T):
+    # W = 16: the 8 colour words of a row are one vector step.  (Not below
+    # T_c: from a random start, 5000 sweeps leave L = 1024 in coarsening
+    # domains.)
+    res = _run(kd.lattice.square(1024), T, algorithm, seed=34, sweeps=3_000)
+    assert_close(res, ising2d_torus(1024, T=T), f"multispin L=1024 {algorithm} T={T}",
+                 keys=("e",), derived=("C",))
+
+
 def _two_sample(a, b, keys, label):
     z = {}
     for k in keys:
@@ -59,7 +70,10 @@ def _two_sample(a, b, keys, label):
     (kd.lattice.square(128), 2.4, 1.0, "metropolis"),
     (kd.lattice.square(64, 8), 2.2, 1.0, "heatbath"),
     (kd.lattice.square(128, 8), 2.2, 1.0, "heatbath"),
-    (kd.lattice.square(1024, 8), 2.3, 1.0, "metropolis"),     # 4 words per vector step
+    (kd.lattice.square(1024, 8), 2.3, 1.0, "metropolis"),     # 8 words per vector step
+    (kd.lattice.square(1536, 4), 2.2, 1.0, "heatbath"),       # 8- and 4-word groups
+    (kd.lattice.square(2048, 4), 2.0, -1.0, "metropolis"),    # 8-word groups, J < 0
+    (kd.lattice.square(512, 8), 2.3, 1.0, "metropolis"),      # 4 words per vector step
     (kd.lattice.square(640, 4), 2.2, 1.0, "metropolis"),      # groups and a remainder
     (kd.lattice.square(1024, 4), 2.3, 1.0, "heatbath"),       # generic vector path
     (kd.lattice.square(512, 4), 2.0, -1.0, "metropolis"),     # generic vector path, J < 0
