@@ -17,27 +17,52 @@
 #     R[a] = u[a] + (K - 1) o[a] + zmax K p[a]
 # u[a]: total single-slot rate; o[a] (p[a]): the largest total on-site
 # (neighbour) pair rate over partner labels b.  Proposals arrive at total rate
-# Lambda = sum_a n_a R[a] (n_a = slots with label a), with exponential waiting
-# times (evaluated in bulk, see _advance).  A proposal picks a label class with probability n_a R[a] / Lambda, a
-# uniform slot of that class (class member lists), and one uniform y in
-# [0, R[a]) that selects the channel: a single-slot rule, or a partner (another
-# slot of the site / a neighbour direction d < zmax and a slot of that site)
-# plus a residual that is compared with the cumulative rates of the rules for
-# (a, b); a residual above the total, or d >= degree(i), is a rejection.  Every
-# transition x -> y thus fires at exactly its rate, so the trajectory law is the
-# master equation's (up to the 53-bit resolution of the uniform variates).
-# Lambda depends only on the class counts and is recomputed after each
-# accepted event.
+# Lambda_c = sum_a n_a R[a] (n_a = slots with label a), with exponential waiting
+# times (evaluated in bulk, see _advance).  A proposal picks a label class with
+# probability n_a R[a] / Lambda_c, a uniform slot of that class (class member
+# lists), and one uniform y in [0, R[a]) that selects the channel: a single-slot
+# rule, or a partner (another slot of the site / a neighbour direction d < zmax
+# and a slot of that site) plus a residual that is compared with the cumulative
+# rates of the rules for (a, b); a residual above the total, or d >= degree(i),
+# is a rejection.  Every transition x -> y thus fires at exactly its rate, so the
+# trajectory law is the master equation's.
 #
-# Absorbing states: Lambda = 0, or (checked exactly, after a long run of
+# Dense states (Lambda_c >= SLOT_FRACTION * n_slots * Rmax, Rmax = max_a R[a])
+# use the equivalent "slot mode": every slot proposes at rate Rmax (total
+# Lambda = n_slots Rmax), a uniform slot is picked directly, and y uniform in
+# [0, Rmax) is rejected at once if y >= R[label]; otherwise y, uniform in
+# [0, R[label]), selects the channel as above.  This skips the class choice and
+# the member-list lookup (a cache miss on large lattices) at the price of the
+# proposals of vacancies and slower classes.  The mode is a function of the
+# class counts, chosen whenever Lambda_c is recomputed (after each accepted
+# event), so a run's bits do not depend on how it is split into calls.  In slot
+# mode Lambda is constant, so the waiting times run on without a log per
+# accepted event (see _advance).
+#
+# Absorbing states: Lambda_c = 0, or (checked exactly, after a long run of
 # rejections) no initiator slot has any rule whose partner label is present
 # next to it.  The absorption time is the time of the last accepted event.
 #
 # Nothing is allocated per step; all buffers come from Python.
 from libc.stdint cimport uint64_t, int32_t, int64_t, uint8_t
-from libc.math cimport log, INFINITY
+from libc.math cimport exp, log, INFINITY
 
 from rng cimport next_double
+
+# slot mode while Lambda_c >= SLOT_FRACTION * n_slots * Rmax (see the header);
+# a module variable so that tests and benchmarks can force either mode
+cdef double SLOT_FRACTION = 0.5
+
+
+def set_slot_fraction(double f):
+    """Set the class-rate fraction above which proposals pick slots directly
+    (default 0.5; 0: always slot mode, > 1: never). Returns the old value.
+    The trajectory law does not depend on it (both modes are exact); the bits do."""
+    global SLOT_FRACTION
+    old = SLOT_FRACTION
+    SLOT_FRACTION = f
+    return old
+
 
 cdef enum:
     STATUS_TIME = 0
@@ -81,6 +106,8 @@ ctypedef struct Engine:
     Py_ssize_t n_journal
     const double* lnr         # per channel ln(w_forward / w_backward) (NULL: not tracked)
     double entropy            # sum of lnr over the executed events
+    double rmax               # max_a R[a]
+    bint slot_mode            # proposals pick uniform slots (see the header)
     double t, t_last
     double pend, logacc       # waiting-time uniforms since the last accepted event
     int64_t events, proposals, since_accept
@@ -117,11 +144,19 @@ cdef inline void _set_label(Engine* e, Py_ssize_t slot, uint8_t new) noexcept no
 
 
 cdef inline double _total_rate(Engine* e) noexcept nogil:
+    """Lambda_c = sum_a n_a R[a], the total rate of the class-mode proposals."""
     cdef Py_ssize_t a
     cdef double lam = 0.0
     for a in range(e.L):
         lam += e.count[a] * e.par[a * P_NCOL + P_R]
     return lam
+
+
+cdef inline double _proposal_rate(Engine* e, double lam_c) noexcept nogil:
+    """Choose the proposal mode for the class rate lam_c; the proposal rate."""
+    cdef double lam_s = e.n_slots * e.rmax
+    e.slot_mode = lam_c > 0.0 and lam_c >= SLOT_FRACTION * lam_s
+    return lam_s if e.slot_mode else lam_c
 
 
 cdef bint _can_move(Engine* e) noexcept nogil:
@@ -151,25 +186,29 @@ cdef bint _can_move(Engine* e) noexcept nogil:
     return False
 
 
+cdef Py_ssize_t* _GRID_DX = [1, -1, 0, 0]
+cdef Py_ssize_t* _GRID_DY = [0, 0, 1, -1]
+
+
 cdef inline Py_ssize_t _grid_neighbour(Engine* e, Py_ssize_t site, Py_ssize_t d) noexcept nogil:
     """Neighbour d of a periodic chain (d = 0, 1: x +- 1) or square lattice
     (also d = 2, 3: y +- 1), site = x + Lx y.  The same multiset of neighbours
     as the CSR row (in another order, which a uniform direction does not see),
-    without reading the neighbour table: one cache miss less per proposal."""
-    cdef Py_ssize_t x, j
-    if d < 2:
-        if e.Lx_pow2:
-            x = site & (e.Lx - 1)
-        else:
-            x = <Py_ssize_t>(<uint64_t>site % <uint64_t>e.Lx)
-        if d == 0:
-            return site + 1 - e.Lx if x == e.Lx - 1 else site + 1
-        return site - 1 + e.Lx if x == 0 else site - 1
-    if d == 2:
-        j = site + e.Lx
-        return j - e.n_sites if j >= e.n_sites else j
-    j = site - e.Lx
-    return j + e.n_sites if j < 0 else j
+    without reading the neighbour table: one cache miss less per proposal.
+    Written without branches on d (a uniform direction would mispredict them):
+    the wrap-arounds are conditional adds."""
+    cdef Py_ssize_t x, xn, j, Lx = e.Lx, n = e.n_sites
+    if e.Lx_pow2:
+        x = site & (Lx - 1)
+    else:
+        x = <Py_ssize_t>(<uint64_t>site % <uint64_t>Lx)
+    xn = x + _GRID_DX[d]
+    xn += Lx & -(<Py_ssize_t>(xn < 0))
+    xn -= Lx & -(<Py_ssize_t>(xn >= Lx))
+    j = site - x + xn + Lx * _GRID_DY[d]
+    j += n & -(<Py_ssize_t>(j < 0))
+    j -= n & -(<Py_ssize_t>(j >= n))
+    return j
 
 
 cdef inline double _elapsed(double logacc, double prod, double lam) noexcept nogil:
@@ -178,34 +217,56 @@ cdef inline double _elapsed(double logacc, double prod, double lam) noexcept nog
     return -(logacc + log(prod)) / lam
 
 
+cdef inline double _stop_threshold(double t, double t_stop, double lam,
+                                   double logacc) noexcept nogil:
+    """Proposals whose uniforms multiply (times exp(logacc)) to less than
+    this lie beyond t_stop, with the clock at t and proposal rate lam."""
+    return exp(-(t_stop - t) * lam - logacc)
+
+
 cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogil:
     """Run until time t_stop, an absorbing state, or max_proposals proposals.
 
-    Waiting times: the time of the n proposals since the last accepted event
-    (Lambda is constant meanwhile) is -ln(u_1 ... u_n) / Lambda, a sum of n
-    independent Exp(Lambda) variables; it is evaluated with one log per
-    accepted event (and every 64 rejections, to notice t_stop). An accepted
+    Waiting times: the time of the n proposals since the clock e.t was last
+    set (Lambda is constant meanwhile) is -ln(u_1 ... u_n) / Lambda, a sum of
+    n independent Exp(Lambda) variables. In class mode Lambda changes with
+    every accepted event, so the clock is set there (one log per accepted
+    event). In slot mode Lambda = n_slots Rmax is constant: the clock stays
+    put and the product of uniforms simply runs on (with its logarithm
+    banked in logacc before it underflows); whether an accepted proposal
+    lies beyond t_stop is a comparison of the product with a threshold, and
+    the time of the last event is evaluated only on leaving. Every 64
+    rejections the time is evaluated to notice t_stop. An accepted
     proposal whose time lies beyond t_stop is discarded and the clock set to
     t_stop: proposal marks are independent of the times, and the proposal
     process is memoryless, so the continuation from t_stop is exact.
     """
-    cdef double lam = _total_rate(e), x, w, y, pa, Ra, dt
+    cdef double lam_c = _total_rate(e), x, w, y, pa, dt, base
+    cdef double lam = _proposal_rate(e, lam_c)
     cdef double prod = e.pend, logacc = e.logacc
+    # slot mode: proposals with prod < thr lie beyond t_stop; the uniforms
+    # of the last accepted event (its time, evaluated lazily)
+    cdef double thr = _stop_threshold(e.t, t_stop, lam, logacc)
+    cdef double last_prod = 1.0, last_logacc = 0.0
+    cdef bint pending = False
     cdef Py_ssize_t a, idx, slot, site, d, k, partner, b, q, deg, c, c0, c1
-    cdef Py_ssize_t L = e.L, K = e.K, zmax = e.zmax
+    cdef Py_ssize_t L = e.L, K = e.K, zmax = e.zmax, n_slots = e.n_slots
     cdef int64_t n_prop = 0, active, threshold, n_rej = 0
     cdef const double* par
     cdef uint64_t st[4]
     cdef int status = STATUS_TIME
     st[0], st[1], st[2], st[3] = e.rng[0], e.rng[1], e.rng[2], e.rng[3]
     while True:
-        if lam <= 0.0:
+        if lam_c <= 0.0:
             status = STATUS_ABSORBED
             break
         if e.since_accept > 0 and (e.since_accept & 63) == 0 and n_rej > 0:
             # a run of rejections: is t_stop behind us?  is the state frozen?
             dt = _elapsed(logacc, prod, lam)
             if e.t + dt > t_stop:
+                if pending:
+                    e.t_last = e.t + _elapsed(last_logacc, last_prod, lam)
+                    pending = False
                 e.t = t_stop
                 status = STATUS_TIME
                 break
@@ -216,6 +277,8 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
                     if e.par[a * P_NCOL + P_R] > 0.0:
                         active += e.count[a]
                 threshold = 256 + 16 * active * (zmax + 1) * K
+                if e.slot_mode:
+                    threshold = <int64_t>(threshold * (lam / lam_c)) + 1
                 if e.since_accept >= threshold:
                     if not _can_move(e):
                         status = STATUS_ABSORBED
@@ -224,6 +287,8 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
         if n_prop >= max_proposals:
             # pause: keep the pending uniforms, so that where the caller
             # splits a run into calls never changes a single bit
+            if pending:
+                e.t_last = e.t + _elapsed(last_logacc, last_prod, lam)
             e.pend = prod
             e.logacc = logacc
             e.rng[0], e.rng[1], e.rng[2], e.rng[3] = st[0], st[1], st[2], st[3]
@@ -232,35 +297,53 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
         if prod < 1e-280:
             logacc += log(prod)
             prod = 1.0
+            thr = _stop_threshold(e.t, t_stop, lam, logacc)
         n_prop += 1
         e.proposals += 1
         e.since_accept += 1
         n_rej += 1
-        # class and slot
-        x = next_double(st) * lam
-        a = 0
-        while True:
-            w = e.count[a] * e.par[a * P_NCOL + P_R]
-            if x < w or a == L - 1:
-                break
-            x -= w
-            a += 1
-        while e.count[a] == 0 or e.par[a * P_NCOL + P_R] == 0.0:
-            a -= 1                           # rounding at the top end only
-        par = e.par + a * P_NCOL
-        Ra = par[P_R]
-        idx = <Py_ssize_t>(x * par[P_IR])
-        if idx >= e.count[a]:
-            idx = e.count[a] - 1
-        slot = e.members[a * e.n_slots + idx]
+        if e.slot_mode:
+            # a uniform slot; y uniform in [0, Rmax), kept if below R[label]
+            x = next_double(st) * n_slots
+            slot = <Py_ssize_t>x
+            if slot >= n_slots:
+                slot = n_slots - 1           # rounding at the top end only
+            a = e.labels[slot]
+            par = e.par + a * P_NCOL
+            y = next_double(st) * e.rmax
+            if y >= par[P_R]:
+                continue                     # rejected
+        else:
+            # class, then a uniform member of it; y from the same uniform
+            # the class: the number of cumulative class rates <= x (no
+            # data-dependent branch: a random class would mispredict it)
+            x = next_double(st) * lam
+            a = 0
+            w = 0.0
+            base = 0.0
+            for b in range(L - 1):
+                w += e.count[b] * e.par[b * P_NCOL + P_R]
+                if x >= w:
+                    a = b + 1
+                    base = w
+            x -= base
+            while e.count[a] == 0 or e.par[a * P_NCOL + P_R] == 0.0:
+                a -= 1                       # rounding at the top end only
+                x = 0.0
+            par = e.par + a * P_NCOL
+            x *= par[P_IR]                   # uniform in [0, n_a)
+            idx = <Py_ssize_t>x
+            if idx >= e.count[a]:
+                idx = e.count[a] - 1
+            slot = e.members[a * n_slots + idx]
+            y = next_double(st) * par[P_R]
         # channel
-        y = next_double(st) * Ra
         partner = -1
         if y < par[P_U]:
             q = a
         else:
             y -= par[P_U]
-            site = slot // K
+            site = slot if K == 1 else slot // K
             if y < par[P_ONW]:
                 pa = par[P_O]
                 k = <Py_ssize_t>(y * par[P_IO])
@@ -310,15 +393,29 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
         if c == c1:
             continue                         # rejected
         # accepted: its time decides whether it happens before t_stop
-        dt = _elapsed(logacc, prod, lam)
-        if e.t + dt > t_stop:
-            e.t = t_stop
-            e.proposals -= 1                 # the discarded proposal
-            status = STATUS_TIME
-            break
-        e.t += dt
-        prod = 1.0
-        logacc = 0.0
+        if e.slot_mode:
+            if prod < thr:
+                if pending:
+                    e.t_last = e.t + _elapsed(last_logacc, last_prod, lam)
+                    pending = False
+                e.t = t_stop
+                e.proposals -= 1             # the discarded proposal
+                status = STATUS_TIME
+                break
+            last_prod = prod
+            last_logacc = logacc
+            pending = True
+        else:
+            dt = _elapsed(logacc, prod, lam)
+            if e.t + dt > t_stop:
+                e.t = t_stop
+                e.proposals -= 1             # the discarded proposal
+                status = STATUS_TIME
+                break
+            e.t += dt
+            e.t_last = e.t
+            prod = 1.0
+            logacc = 0.0
         n_rej = 0
         _set_label(e, slot, e.prod[2 * c])
         if e.lnr != NULL:
@@ -327,8 +424,24 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
             _set_label(e, partner, e.prod[2 * c + 1])
         e.events += 1
         e.since_accept = 0
-        e.t_last = e.t
-        lam = _total_rate(e)
+        lam_c = _total_rate(e)
+        if e.slot_mode:
+            dt = lam                         # the slot-mode proposal rate
+            lam = _proposal_rate(e, lam_c)
+            if e.slot_mode:
+                continue                     # still slot mode: the clock runs on
+            # leaving slot mode: set the clock to this event
+            e.t += _elapsed(logacc, prod, dt)
+            e.t_last = e.t
+            pending = False
+            prod = 1.0
+            logacc = 0.0
+        else:
+            lam = _proposal_rate(e, lam_c)
+            if e.slot_mode:
+                thr = _stop_threshold(e.t, t_stop, lam, 0.0)
+    if pending:
+        e.t_last = e.t + _elapsed(last_logacc, last_prod, lam)
     e.pend = 1.0
     e.logacc = 0.0
     e.rng[0], e.rng[1], e.rng[2], e.rng[3] = st[0], st[1], st[2], st[3]
@@ -342,6 +455,7 @@ cdef void _init_engine(Engine* e, uint8_t[::1] labels, int32_t[:, ::1] members,
                        const double[::1] cum, const uint8_t[:, ::1] prod,
                        const double[::1] site_w, uint64_t[::1] rng_state,
                        const int64_t[::1] grid, const double[::1] lnr):
+    cdef Py_ssize_t a
     e.labels = &labels[0]
     e.members = &members[0, 0]
     e.pos = &pos[0]
@@ -358,6 +472,11 @@ cdef void _init_engine(Engine* e, uint8_t[::1] labels, int32_t[:, ::1] members,
     e.indptr = &indptr[0]
     e.indices = &indices[0] if indices.shape[0] > 0 else NULL
     e.par = &par[0, 0]
+    e.rmax = 0.0
+    for a in range(e.L):
+        if par[a, P_R] > e.rmax:
+            e.rmax = par[a, P_R]
+    e.slot_mode = False
     e.ptr = &ptr[0]
     e.cum = &cum[0] if cum.shape[0] > 0 else NULL
     e.prod = &prod[0, 0] if prod.shape[0] > 0 else NULL
