@@ -35,9 +35,13 @@
 # the member-list lookup (a cache miss on large lattices) at the price of the
 # proposals of vacancies and slower classes.  The mode is a function of the
 # class counts, chosen whenever Lambda_c is recomputed (after each accepted
-# event), so a run's bits do not depend on how it is split into calls.  In slot
-# mode Lambda is constant, so the waiting times run on without a log per
-# accepted event (see _advance).
+# event), so a run's bits do not depend on how it is split into calls.
+#
+# Proposal rate.  In class mode proposals arrive at Lambda = Lambda_c rounded up
+# to 3 significant bits (a uniform x in [0, Lambda) above Lambda_c is a
+# rejection, at most 1/9 of the proposals), in slot mode at n_slots Rmax.  Both
+# change only occasionally, and while Lambda stays the same the waiting times
+# of successive events need no log each (see _advance).
 #
 # Absorbing states: Lambda_c = 0, or (checked exactly, after a long run of
 # rejections) no initiator slot has any rule whose partner label is present
@@ -46,17 +50,18 @@
 # Nothing is allocated per step; all buffers come from Python.
 from libc.stdint cimport uint64_t, int32_t, int64_t, uint8_t
 from libc.math cimport exp, log, INFINITY
+from libc.string cimport memcpy
 
 from rng cimport next_double
 
 # slot mode while Lambda_c >= SLOT_FRACTION * n_slots * Rmax (see the header);
 # a module variable so that tests and benchmarks can force either mode
-cdef double SLOT_FRACTION = 0.5
+cdef double SLOT_FRACTION = 0.7
 
 
 def set_slot_fraction(double f):
     """Set the class-rate fraction above which proposals pick slots directly
-    (default 0.5; 0: always slot mode, > 1: never). Returns the old value.
+    (default 0.7; 0: always slot mode, > 1: never). Returns the old value.
     The trajectory law does not depend on it (both modes are exact); the bits do."""
     global SLOT_FRACTION
     old = SLOT_FRACTION
@@ -153,10 +158,24 @@ cdef inline double _total_rate(Engine* e) noexcept nogil:
 
 
 cdef inline double _proposal_rate(Engine* e, double lam_c) noexcept nogil:
-    """Choose the proposal mode for the class rate lam_c; the proposal rate."""
+    """Choose the proposal mode for the class rate lam_c; the proposal rate:
+    n_slots Rmax in slot mode, else lam_c rounded up to 3 significant
+    mantissa bits (at most 1/8 above it), a function of lam_c that changes
+    only when lam_c crosses one of these levels (proposals above lam_c are
+    rejected)."""
     cdef double lam_s = e.n_slots * e.rmax
+    cdef uint64_t bits
     e.slot_mode = lam_c > 0.0 and lam_c >= SLOT_FRACTION * lam_s
-    return lam_s if e.slot_mode else lam_c
+    if e.slot_mode:
+        return lam_s
+    if lam_c <= 0.0:
+        return 0.0
+    # round the bit pattern of the positive double up to a multiple of 2^49
+    # (the low 49 of the 52 mantissa bits zero; a carry moves the exponent)
+    memcpy(&bits, &lam_c, 8)
+    bits = (bits + ((<uint64_t>1 << 49) - 1)) & ~((<uint64_t>1 << 49) - 1)
+    memcpy(&lam_s, &bits, 8)
+    return lam_s
 
 
 cdef bint _can_move(Engine* e) noexcept nogil:
@@ -228,15 +247,16 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
     """Run until time t_stop, an absorbing state, or max_proposals proposals.
 
     Waiting times: the time of the n proposals since the clock e.t was last
-    set (Lambda is constant meanwhile) is -ln(u_1 ... u_n) / Lambda, a sum of
-    n independent Exp(Lambda) variables. In class mode Lambda changes with
-    every accepted event, so the clock is set there (one log per accepted
-    event). In slot mode Lambda = n_slots Rmax is constant: the clock stays
-    put and the product of uniforms simply runs on (with its logarithm
-    banked in logacc before it underflows); whether an accepted proposal
-    lies beyond t_stop is a comparison of the product with a threshold, and
-    the time of the last event is evaluated only on leaving. Every 64
-    rejections the time is evaluated to notice t_stop. An accepted
+    set (the proposal rate Lambda is constant meanwhile) is
+    -ln(u_1 ... u_n) / Lambda, a sum of n independent Exp(Lambda) variables.
+    Lambda (_proposal_rate) changes only when the mode changes or, in class
+    mode, when Lambda_c crosses a level of its rounding; only then is the
+    clock set (one log). Otherwise the product of uniforms simply runs on
+    across accepted events (its logarithm banked in logacc before it
+    underflows); whether an accepted proposal lies beyond t_stop is a
+    comparison of the product with a threshold, and the time of the last
+    event is evaluated only on leaving. Every 64 rejections the time is
+    evaluated to notice t_stop. An accepted
     proposal whose time lies beyond t_stop is discarded and the clock set to
     t_stop: proposal marks are independent of the times, and the proposal
     process is memoryless, so the continuation from t_stop is exact.
@@ -244,8 +264,8 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
     cdef double lam_c = _total_rate(e), x, w, y, pa, dt, base
     cdef double lam = _proposal_rate(e, lam_c)
     cdef double prod = e.pend, logacc = e.logacc
-    # slot mode: proposals with prod < thr lie beyond t_stop; the uniforms
-    # of the last accepted event (its time, evaluated lazily)
+    # proposals with prod < thr lie beyond t_stop; the uniforms of the last
+    # accepted event (its time, evaluated lazily)
     cdef double thr = _stop_threshold(e.t, t_stop, lam, logacc)
     cdef double last_prod = 1.0, last_logacc = 0.0
     cdef bint pending = False
@@ -276,9 +296,7 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
                 for a in range(L):
                     if e.par[a * P_NCOL + P_R] > 0.0:
                         active += e.count[a]
-                threshold = 256 + 16 * active * (zmax + 1) * K
-                if e.slot_mode:
-                    threshold = <int64_t>(threshold * (lam / lam_c)) + 1
+                threshold = <int64_t>((256 + 16 * active * (zmax + 1) * K) * (lam / lam_c)) + 1
                 if e.since_accept >= threshold:
                     if not _can_move(e):
                         status = STATUS_ABSORBED
@@ -318,6 +336,8 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
             # the class: the number of cumulative class rates <= x (no
             # data-dependent branch: a random class would mispredict it)
             x = next_double(st) * lam
+            if x >= lam_c:
+                continue                     # rejected: above the class rate
             a = 0
             w = 0.0
             base = 0.0
@@ -393,29 +413,17 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
         if c == c1:
             continue                         # rejected
         # accepted: its time decides whether it happens before t_stop
-        if e.slot_mode:
-            if prod < thr:
-                if pending:
-                    e.t_last = e.t + _elapsed(last_logacc, last_prod, lam)
-                    pending = False
-                e.t = t_stop
-                e.proposals -= 1             # the discarded proposal
-                status = STATUS_TIME
-                break
-            last_prod = prod
-            last_logacc = logacc
-            pending = True
-        else:
-            dt = _elapsed(logacc, prod, lam)
-            if e.t + dt > t_stop:
-                e.t = t_stop
-                e.proposals -= 1             # the discarded proposal
-                status = STATUS_TIME
-                break
-            e.t += dt
-            e.t_last = e.t
-            prod = 1.0
-            logacc = 0.0
+        if prod < thr:
+            if pending:
+                e.t_last = e.t + _elapsed(last_logacc, last_prod, lam)
+                pending = False
+            e.t = t_stop
+            e.proposals -= 1                 # the discarded proposal
+            status = STATUS_TIME
+            break
+        last_prod = prod
+        last_logacc = logacc
+        pending = True
         n_rej = 0
         _set_label(e, slot, e.prod[2 * c])
         if e.lnr != NULL:
@@ -425,21 +433,17 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
         e.events += 1
         e.since_accept = 0
         lam_c = _total_rate(e)
-        if e.slot_mode:
-            dt = lam                         # the slot-mode proposal rate
-            lam = _proposal_rate(e, lam_c)
-            if e.slot_mode:
-                continue                     # still slot mode: the clock runs on
-            # leaving slot mode: set the clock to this event
-            e.t += _elapsed(logacc, prod, dt)
-            e.t_last = e.t
-            pending = False
-            prod = 1.0
-            logacc = 0.0
-        else:
-            lam = _proposal_rate(e, lam_c)
-            if e.slot_mode:
-                thr = _stop_threshold(e.t, t_stop, lam, 0.0)
+        dt = lam                             # the proposal rate so far
+        lam = _proposal_rate(e, lam_c)
+        if lam == dt:
+            continue                         # the clock runs on
+        # a new proposal rate: set the clock to this event
+        e.t += _elapsed(logacc, prod, dt)
+        e.t_last = e.t
+        pending = False
+        prod = 1.0
+        logacc = 0.0
+        thr = _stop_threshold(e.t, t_stop, lam, 0.0)
     if pending:
         e.t_last = e.t + _elapsed(last_logacc, last_prod, lam)
     e.pend = 1.0
