@@ -56,8 +56,10 @@
 # Ly a multiple of 4: the two colour words of rows y and y+2 (kd_pair_w4);
 # W = 1 or 2 with Ly a multiple of 8: rows y0, y0+2, y0+4, y0+6 and then the
 # odd rows of a block of 8 (kd_block8_w1, flips masked to the colour's lanes;
-# kd_block8_w2, a 4 x 4 transpose of the block's 16 words).  Other shapes and
-# the cubic lattice use the scalar word routine.  The vector code and the
+# kd_block8_w2, a 4 x 4 transpose of the block's 16 words).  On the cubic
+# lattice the same routines run layer by layer with the front and back
+# neighbours loaded like the up and down ones.  Other shapes (odd W > 1,
+# W = 4 or <= 2 with Ly not a multiple of 4 or 8) use the scalar word routine.  The vector code and the
 # block generator are compiled for x86-64-v4, AVX2 and baseline x86-64 (GCC
 # target_clones or a CPU check; the best the CPU has runs) and give the same
 # bits on all three (tested by building each alone).
@@ -251,8 +253,9 @@ cdef extern from *:
        rows of 16 k words). */
     #define KD_DEFINE_DECIDE(NAME, VT, NH, NFIXED)                                          \
     static inline __attribute__((always_inline)) void NAME(                                 \
-            const VT *s, const VT *l, const VT *r, const VT *u, const VT *d, VT *f,         \
-            int metro, const uint64_t *always_m, const uint64_t *inv_m,                     \
+            const VT *s, const VT *l, const VT *r, const VT *u, const VT *d, const VT *fr,  \
+            const VT *bk, VT *out, int cubic, int metro, const uint64_t *always_m,          \
+            const uint64_t *inv_m,                                                          \
             const uint64_t *cls_m, const uint64_t *planes, uint64_t *gen_s, uint64_t *buf,  \
             Py_ssize_t *pos) {                                                              \
         enum { VL = sizeof(VT) / 8, NW = VL * (NH) };                                       \
@@ -262,18 +265,37 @@ cdef extern from *:
         uint64_t any;                                                                       \
         for (h = 0; h < (NH); h++) {                                                        \
             VT a = s[h] ^ l[h], b = s[h] ^ r[h], c = s[h] ^ u[h], e = s[h] ^ d[h];          \
-            VT s1 = a ^ b, c1 = a & b, s2 = c ^ e, c2 = c & e;                              \
-            VT n0 = s1 ^ s2, k = s1 & s2;                                                   \
-            VT n1 = c1 ^ c2 ^ k, n2 = (c1 & c2) | (k & (c1 ^ c2));                          \
-            VT zero = {0}, eq;                                                              \
+            VT s1, c1, s2, c2, n0, n1, n2, k, zero = {0}, eq;                               \
+            if (cubic) {              /* count of 6: two full adders, then add */           \
+                VT g = s[h] ^ fr[h], m = s[h] ^ bk[h];                                      \
+                s1 = a ^ b ^ c;                                                             \
+                c1 = (a & b) | (c & (a ^ b));                                               \
+                s2 = e ^ g ^ m;                                                             \
+                c2 = (e & g) | (m & (e ^ g));                                               \
+            } else {                  /* count of 4: two half adders, then add */           \
+                s1 = a ^ b;                                                                 \
+                c1 = a & b;                                                                 \
+                s2 = c ^ e;                                                                 \
+                c2 = c & e;                                                                 \
+            }                                                                               \
+            n0 = s1 ^ s2;                                                                   \
+            k = s1 & s2;                                                                    \
+            n1 = c1 ^ c2 ^ k;                                                               \
+            n2 = (c1 & c2) | (k & (c1 ^ c2));                                               \
             always[h] = inv[h] = cl0[h] = cl1[h] = cl2[h] = cl3[h] = acc[h] = zero;         \
-            if (metro) {                                                                    \
+            if (metro && !cubic) {    /* d = 0, 1 random, d >= 2 always */                  \
                 VT low = ~(n1 | n2);                                                        \
                 cl0[h] = low & ~n0;                                                         \
                 cl1[h] = low & n0;                                                          \
                 always[h] = ~low;                                                           \
+            } else if (metro) {       /* d = 0, 1, 2 random, d >= 3 always */               \
+                VT low = ~(n2 | (n1 & n0));                                                 \
+                cl0[h] = low & ~n1 & ~n0;                                                   \
+                cl1[h] = low & ~n1 & n0;                                                    \
+                cl2[h] = low & n1 & ~n0;                                                    \
+                always[h] = ~low;                                                           \
             } else {                                                                        \
-                for (dd = 0; dd <= 4; dd++) {                                               \
+                for (dd = 0; dd <= (cubic ? 6 : 4); dd++) {                                 \
                     eq = ((dd & 1) ? n0 : ~n0) & ((dd & 2) ? n1 : ~n1)                      \
                          & ((dd & 4) ? n2 : ~n2);                                           \
                     always[h] |= eq & always_m[dd];                                         \
@@ -321,7 +343,7 @@ cdef extern from *:
             *pos += NW;                                                                     \
         }                                                                                   \
         for (h = 0; h < (NH); h++)                                                          \
-            f[h] = ((acc[h] ^ inv[h]) & rnd[h]) | always[h];                                \
+            out[h] = ((acc[h] ^ inv[h]) & rnd[h]) | always[h];                              \
     }
     typedef uint64_t kd_v8 __attribute__((vector_size(64)));
     KD_DEFINE_DECIDE(kd_decide4_, kd_v4, 1, KD_VFIXED4)
@@ -329,12 +351,12 @@ cdef extern from *:
     KD_DEFINE_DECIDE(kd_decide8y, kd_v4, 2, KD_VFIXED8)
     /* the 4-word paths call the decision by value */
     static inline __attribute__((always_inline)) kd_v4 kd_decide4(
-            kd_v4 s, kd_v4 l, kd_v4 r, kd_v4 u, kd_v4 d, int metro, const uint64_t *always_m,
-            const uint64_t *inv_m, const uint64_t *cls_m, const uint64_t *planes,
-            uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {
+            kd_v4 s, kd_v4 l, kd_v4 r, kd_v4 u, kd_v4 d, kd_v4 fr, kd_v4 bk, int cubic,
+            int metro, const uint64_t *always_m, const uint64_t *inv_m, const uint64_t *cls_m,
+            const uint64_t *planes, uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {
         kd_v4 f;
-        kd_decide4_(&s, &l, &r, &u, &d, &f, metro, always_m, inv_m, cls_m, planes, gen_s, buf,
-                    pos);
+        kd_decide4_(&s, &l, &r, &u, &d, &fr, &bk, &f, cubic, metro, always_m, inv_m, cls_m,
+                    planes, gen_s, buf, pos);
         return f;
     }
 
@@ -350,16 +372,20 @@ cdef extern from *:
        at the aligned word g, returns the first word of the rest (fewer than
        8 nh words left).  metro: the ferromagnetic Metropolis class masks. */
     typedef union { kd_v8 v; kd_v4 h[2]; } kd_v4x2;
+    /* the even (par = 0) or odd (par = 1) words of the 8 words lo, hi */
+    #define KD_PICK(par, lo, hi) ((par) ? __builtin_shuffle(lo, hi, (kd_v4){1, 3, 5, 7})    \
+                                        : __builtin_shuffle(lo, hi, (kd_v4){0, 2, 4, 6}))
     static inline __attribute__((always_inline))
-    long kd_row_impl(uint64_t *row, const uint64_t *up, const uint64_t *dn, long W, long g,
-                     long par, int nh, int wide, int metro, const uint64_t *always_m,
+    long kd_row_impl(uint64_t *row, const uint64_t *up, const uint64_t *dn,
+                     const uint64_t *fr, const uint64_t *bk, long W, long g, long par,
+                     int nh, int wide, int cubic, int metro, const uint64_t *always_m,
                      const uint64_t *inv_m, const uint64_t *cls_m, const uint64_t *planes,
                      uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {
         const kd_v4 even = {0, 2, 4, 6}, odd = {1, 3, 5, 7};
         const kd_v4 mix_lo = {0, 4, 1, 5}, mix_hi = {2, 6, 3, 7};
         int h;
         for (; g + 8 * nh - 1 < W; g += 8 * nh) {
-            kd_v4x2 E, O, S, L, R, U, D, F;
+            kd_v4x2 E, O, S, L, R, U, D, Fr, Bk, F;
             kd_v4 lo, hi, X;
             for (h = 0; h < nh; h++) {
                 KD_LOAD(lo, row + g + 8 * h);
@@ -368,10 +394,20 @@ cdef extern from *:
                 O.h[h] = __builtin_shuffle(lo, hi, odd);
                 KD_LOAD(lo, up + g + 8 * h);
                 KD_LOAD(hi, up + g + 8 * h + 4);
-                U.h[h] = __builtin_shuffle(lo, hi, par ? odd : even);
+                U.h[h] = KD_PICK(par, lo, hi);
                 KD_LOAD(lo, dn + g + 8 * h);
                 KD_LOAD(hi, dn + g + 8 * h + 4);
-                D.h[h] = __builtin_shuffle(lo, hi, par ? odd : even);
+                D.h[h] = KD_PICK(par, lo, hi);
+                if (cubic) {
+                    KD_LOAD(lo, fr + g + 8 * h);
+                    KD_LOAD(hi, fr + g + 8 * h + 4);
+                    Fr.h[h] = KD_PICK(par, lo, hi);
+                    KD_LOAD(lo, bk + g + 8 * h);
+                    KD_LOAD(hi, bk + g + 8 * h + 4);
+                    Bk.h[h] = KD_PICK(par, lo, hi);
+                } else {
+                    Fr.h[h] = Bk.h[h] = E.h[h];     /* unused */
+                }
             }
             if (par == 0) {
                 uint64_t w0 = g > 0 ? row[g - 1] : ((row[W - 1] << 1) | (row[W - 1] >> 63));
@@ -392,14 +428,14 @@ cdef extern from *:
                     R.h[0] = __builtin_shuffle(E.h[0], E.h[1], (kd_v4){1, 2, 3, 4});
             }
             if (nh == 1)
-                kd_decide4_(S.h, L.h, R.h, U.h, D.h, F.h, metro, always_m, inv_m, cls_m,
-                            planes, gen_s, buf, pos);
+                kd_decide4_(S.h, L.h, R.h, U.h, D.h, Fr.h, Bk.h, F.h, cubic, metro, always_m,
+                            inv_m, cls_m, planes, gen_s, buf, pos);
             else if (wide)
-                kd_decide8(&S.v, &L.v, &R.v, &U.v, &D.v, &F.v, metro, always_m, inv_m, cls_m,
-                           planes, gen_s, buf, pos);
+                kd_decide8(&S.v, &L.v, &R.v, &U.v, &D.v, &Fr.v, &Bk.v, &F.v, cubic, metro,
+                           always_m, inv_m, cls_m, planes, gen_s, buf, pos);
             else
-                kd_decide8y(S.h, L.h, R.h, U.h, D.h, F.h, metro, always_m, inv_m, cls_m,
-                            planes, gen_s, buf, pos);
+                kd_decide8y(S.h, L.h, R.h, U.h, D.h, Fr.h, Bk.h, F.h, cubic, metro, always_m,
+                            inv_m, cls_m, planes, gen_s, buf, pos);
             for (h = 0; h < nh; h++) {
                 if (par == 0)
                     E.h[h] ^= F.h[h];
@@ -416,32 +452,29 @@ cdef extern from *:
     /* The row bodies are compiled for the Metropolis class masks (metro = 1,
        the common case, about 7 % faster than testing metro per group) and for
        the table-driven rule. */
-    #define KD_ROW_ARGS row, up, dn, W, g, par
+    #define KD_ROW_ARGS row, up, dn, fr, bk, W, g, par
     #define KD_RULE_ARGS always_m, inv_m, cls_m, planes, gen_s, buf, pos
-    #define KD_ROW_PARAMS uint64_t *row, const uint64_t *up, const uint64_t *dn, long W,    \
-            long g, long par, int metro, const uint64_t *always_m, const uint64_t *inv_m,   \
-            const uint64_t *cls_m, const uint64_t *planes, uint64_t *gen_s, uint64_t *buf,  \
-            Py_ssize_t *pos
+    #define KD_ROW_PARAMS uint64_t *row, const uint64_t *up, const uint64_t *dn,             \
+            const uint64_t *fr, const uint64_t *bk, long W, long g, long par, int metro,     \
+            const uint64_t *always_m, const uint64_t *inv_m, const uint64_t *cls_m,          \
+            const uint64_t *planes, uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos
+    /* one body per (lattice, rule pattern): fr == NULL on the square lattice */
+    #define KD_ROW_BODIES(NH, WIDE)                                                         \
+        if (fr == NULL && metro)                                                            \
+            return kd_row_impl(KD_ROW_ARGS, NH, WIDE, 0, 1, KD_RULE_ARGS);                  \
+        if (fr == NULL)                                                                     \
+            return kd_row_impl(KD_ROW_ARGS, NH, WIDE, 0, 0, KD_RULE_ARGS);                  \
+        if (metro)                                                                          \
+            return kd_row_impl(KD_ROW_ARGS, NH, WIDE, 1, 1, KD_RULE_ARGS);                  \
+        return kd_row_impl(KD_ROW_ARGS, NH, WIDE, 1, 0, KD_RULE_ARGS);
     KD_CLONES
-    static long kd_row_v4(KD_ROW_PARAMS) {
-        if (metro)
-            return kd_row_impl(KD_ROW_ARGS, 1, 0, 1, KD_RULE_ARGS);
-        return kd_row_impl(KD_ROW_ARGS, 1, 0, 0, KD_RULE_ARGS);
-    }
+    static long kd_row_v4(KD_ROW_PARAMS) { KD_ROW_BODIES(1, 0) }
     #if KD_HAVE_Z
     __attribute__((target("arch=x86-64-v4")))
-    static long kd_row_v8_z(KD_ROW_PARAMS) {
-        if (metro)
-            return kd_row_impl(KD_ROW_ARGS, 2, 1, 1, KD_RULE_ARGS);
-        return kd_row_impl(KD_ROW_ARGS, 2, 1, 0, KD_RULE_ARGS);
-    }
+    static long kd_row_v8_z(KD_ROW_PARAMS) { KD_ROW_BODIES(2, 1) }
     #endif
     __attribute__((target_clones("avx2", "default")))
-    static long kd_row_v8_y(KD_ROW_PARAMS) {
-        if (metro)
-            return kd_row_impl(KD_ROW_ARGS, 2, 0, 1, KD_RULE_ARGS);
-        return kd_row_impl(KD_ROW_ARGS, 2, 0, 0, KD_RULE_ARGS);
-    }
+    static long kd_row_v8_y(KD_ROW_PARAMS) { KD_ROW_BODIES(2, 0) }
     static long kd_row_v8(KD_ROW_PARAMS) {
     #if KD_HAVE_Z
         if (kd_use_z())
@@ -449,43 +482,59 @@ cdef extern from *:
     #endif
         return kd_row_v8_y(KD_ROW_ARGS, metro, KD_RULE_ARGS);
     }
+    /* The layer routines below update a block of rows of one layer w (the
+       whole lattice on the square lattice); on the cubic lattice fr and bk
+       are the layers z + 1 and z - 1 (else NULL), and `colour` is the colour
+       shifted by the layer's parity, (colour + z) mod 2.  One body per
+       lattice (cubic = fr != NULL); metro as in kd_row_v4. */
+    #define KD_LAYER_PARAMS uint64_t *w, const uint64_t *fr, const uint64_t *bk, long y,     \
+            long Ly, long colour, int metro, const uint64_t *always_m,                        \
+            const uint64_t *inv_m, const uint64_t *cls_m, const uint64_t *planes,             \
+            uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos
+    #define KD_LAYER_ARGS w, fr, bk, y, Ly, colour, metro, always_m, inv_m, cls_m, planes,    \
+            gen_s, buf, pos
+    #define KD_LAYER_FUNCTION(NAME)                                                          \
+        KD_CLONES static void NAME(KD_LAYER_PARAMS) {                                        \
+            if (fr == NULL) NAME##_impl(KD_LAYER_ARGS, 0);                                   \
+            else NAME##_impl(KD_LAYER_ARGS, 1);                                              \
+        }
     /* W = 4 (L = 256): the two colour words of rows y and y + 2 (same
        colour pattern) make one 4-lane vector; the neighbours come from whole
        rows (one 256-bit load each) by shuffles, rotating the lanes that wrap
-       around the row end.  metro: class masks of the ferromagnetic Metropolis
-       pattern, else assembled from the rule tables (as kd_row_v4). */
-    KD_CLONES
-    static void kd_pair_w4(uint64_t *w, long y, long Ly, long colour, int metro,
-                           const uint64_t *always_m, const uint64_t *inv_m,
-                           const uint64_t *cls_m, const uint64_t *planes,
-                           uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {
+       around the row end. */
+    static inline __attribute__((always_inline)) void kd_pair_w4_impl(KD_LAYER_PARAMS,
+                                                                      int cubic) {
         long ya = y, yb = y + 2, p = (colour + y) & 1;
-        kd_v4 Ra, Rb, Ua, Ub, Da, Db, X, s, l, r, u, d;
+        kd_v4 Ra, Rb, Ua, Ub, Da, Db, X, s, l, r, u, d, f = {0}, b = {0};
         const kd_v4 m02 = {~0ULL, 0, ~0ULL, 0}, m13 = {0, ~0ULL, 0, ~0ULL};
-        __builtin_memcpy(&Ra, w + 4 * ya, sizeof(Ra));
-        __builtin_memcpy(&Rb, w + 4 * yb, sizeof(Rb));
-        __builtin_memcpy(&Ua, w + 4 * ((ya + 1) % Ly), sizeof(Ua));
-        __builtin_memcpy(&Ub, w + 4 * ((yb + 1) % Ly), sizeof(Ub));
-        __builtin_memcpy(&Da, w + 4 * ((ya + Ly - 1) % Ly), sizeof(Da));
-        __builtin_memcpy(&Db, w + 4 * ((yb + Ly - 1) % Ly), sizeof(Db));
+        KD_LOAD(Ra, w + 4 * ya);
+        KD_LOAD(Rb, w + 4 * yb);
+        KD_LOAD(Ua, w + 4 * ((ya + 1) % Ly));
+        KD_LOAD(Ub, w + 4 * ((yb + 1) % Ly));
+        KD_LOAD(Da, w + 4 * ((ya + Ly - 1) % Ly));
+        KD_LOAD(Db, w + 4 * ((yb + Ly - 1) % Ly));
+        s = KD_PICK(p, Ra, Rb);
+        u = KD_PICK(p, Ua, Ub);
+        d = KD_PICK(p, Da, Db);
+        if (cubic) {
+            KD_LOAD(Ua, fr + 4 * ya);
+            KD_LOAD(Ub, fr + 4 * yb);
+            f = KD_PICK(p, Ua, Ub);
+            KD_LOAD(Da, bk + 4 * ya);
+            KD_LOAD(Db, bk + 4 * yb);
+            b = KD_PICK(p, Da, Db);
+        }
         if (p == 0) {
-            const kd_v4 is = {0, 2, 4, 6};
-            s = __builtin_shuffle(Ra, Rb, is);
-            u = __builtin_shuffle(Ua, Ub, is);
-            d = __builtin_shuffle(Da, Db, is);
             X = __builtin_shuffle(Ra, Rb, (kd_v4){3, 1, 7, 5});       /* left: word 3 wraps */
             l = ((((X << 1) | (X >> 63))) & m02) | (X & ~m02);
             r = __builtin_shuffle(Ra, Rb, (kd_v4){1, 3, 5, 7});
         } else {
-            const kd_v4 is = {1, 3, 5, 7};
-            s = __builtin_shuffle(Ra, Rb, is);
-            u = __builtin_shuffle(Ua, Ub, is);
-            d = __builtin_shuffle(Da, Db, is);
             l = __builtin_shuffle(Ra, Rb, (kd_v4){0, 2, 4, 6});
             X = __builtin_shuffle(Ra, Rb, (kd_v4){2, 0, 6, 4});       /* right: word 0 wraps */
             r = ((((X >> 1) | (X << 63))) & m13) | (X & ~m13);
         }
-        s ^= kd_decide4(s, l, r, u, d, metro, always_m, inv_m, cls_m, planes, gen_s, buf, pos);
+        s ^= kd_decide4(s, l, r, u, d, f, b, cubic, metro, always_m, inv_m, cls_m, planes,
+                        gen_s, buf, pos);
         if (p == 0) {
             Ra = __builtin_shuffle(s, Ra, (kd_v4){0, 5, 1, 7});
             Rb = __builtin_shuffle(s, Rb, (kd_v4){2, 5, 3, 7});
@@ -493,41 +542,51 @@ cdef extern from *:
             Ra = __builtin_shuffle(s, Ra, (kd_v4){4, 0, 6, 1});
             Rb = __builtin_shuffle(s, Rb, (kd_v4){4, 2, 6, 3});
         }
-        __builtin_memcpy(w + 4 * ya, &Ra, sizeof(Ra));
-        __builtin_memcpy(w + 4 * yb, &Rb, sizeof(Rb));
+        KD_STORE(w + 4 * ya, Ra);
+        KD_STORE(w + 4 * yb, Rb);
     }
+    KD_LAYER_FUNCTION(kd_pair_w4)
 
-    /* W = 1 (L = 64), Ly a multiple of 8: rows y0 .. y0 + 7 as two vectors
+    /* W = 1 (L = 64), Ly a multiple of 8: rows y .. y + 7 as two vectors
        (even rows E, odd rows O); colour lanes alternate within a word, so
        each group's flips are masked to the lanes of the colour. */
-    KD_CLONES
-    static void kd_block8_w1(uint64_t *w, long y0, long Ly, long colour, int metro,
-                             const uint64_t *always_m, const uint64_t *inv_m,
-                             const uint64_t *cls_m, const uint64_t *planes,
-                             uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {
-        kd_v4 A, B, E, O, P, Q, fe, fo;
+    static inline __attribute__((always_inline)) void kd_block8_w1_impl(KD_LAYER_PARAMS,
+                                                                        int cubic) {
+        kd_v4 A, B, E, O, P, Q, fe, fo, FE = {0}, FO = {0}, BE = {0}, BO = {0};
+        const kd_v4 ev = {0, 2, 4, 6}, od = {1, 3, 5, 7};
         uint64_t even_lanes = 0x5555555555555555ULL, odd_lanes = ~even_lanes;
-        /* lanes b of row y with colour c: b = c + y (mod 2); y0 is even */
+        /* lanes b of row y with colour c: b = c + y (mod 2); y is even */
         uint64_t me = colour ? odd_lanes : even_lanes, mo = ~me;
-        __builtin_memcpy(&A, w + y0, sizeof(A));
-        __builtin_memcpy(&B, w + y0 + 4, sizeof(B));
-        E = __builtin_shuffle(A, B, (kd_v4){0, 2, 4, 6});
-        O = __builtin_shuffle(A, B, (kd_v4){1, 3, 5, 7});
-        P = (kd_v4){0, 0, 0, 0} + w[(y0 + Ly - 1) % Ly];      /* row y0 - 1 */
-        Q = (kd_v4){0, 0, 0, 0} + w[(y0 + 8) % Ly];           /* row y0 + 8 */
+        KD_LOAD(A, w + y);
+        KD_LOAD(B, w + y + 4);
+        E = __builtin_shuffle(A, B, ev);
+        O = __builtin_shuffle(A, B, od);
+        if (cubic) {
+            KD_LOAD(A, fr + y);
+            KD_LOAD(B, fr + y + 4);
+            FE = __builtin_shuffle(A, B, ev);
+            FO = __builtin_shuffle(A, B, od);
+            KD_LOAD(A, bk + y);
+            KD_LOAD(B, bk + y + 4);
+            BE = __builtin_shuffle(A, B, ev);
+            BO = __builtin_shuffle(A, B, od);
+        }
+        P = (kd_v4){0, 0, 0, 0} + w[(y + Ly - 1) % Ly];      /* row y - 1 */
+        Q = (kd_v4){0, 0, 0, 0} + w[(y + 8) % Ly];           /* row y + 8 */
         fe = kd_decide4(E, (E << 1) | (E >> 63), (E >> 1) | (E << 63), O,
-                        __builtin_shuffle(O, P, (kd_v4){4, 0, 1, 2}), metro, always_m, inv_m,
-                        cls_m, planes, gen_s, buf, pos) & me;
+                        __builtin_shuffle(O, P, (kd_v4){4, 0, 1, 2}), FE, BE, cubic, metro,
+                        always_m, inv_m, cls_m, planes, gen_s, buf, pos) & me;
         fo = kd_decide4(O, (O << 1) | (O >> 63), (O >> 1) | (O << 63),
-                        __builtin_shuffle(E, Q, (kd_v4){1, 2, 3, 4}), E, metro, always_m, inv_m,
-                        cls_m, planes, gen_s, buf, pos) & mo;
+                        __builtin_shuffle(E, Q, (kd_v4){1, 2, 3, 4}), E, FO, BO, cubic, metro,
+                        always_m, inv_m, cls_m, planes, gen_s, buf, pos) & mo;
         E ^= fe;
         O ^= fo;
         A = __builtin_shuffle(E, O, (kd_v4){0, 4, 1, 5});
         B = __builtin_shuffle(E, O, (kd_v4){2, 6, 3, 7});
-        __builtin_memcpy(w + y0, &A, sizeof(A));
-        __builtin_memcpy(w + y0 + 4, &B, sizeof(B));
+        KD_STORE(w + y, A);
+        KD_STORE(w + y + 4, B);
     }
+    KD_LAYER_FUNCTION(kd_block8_w1)
     /* 4 x 4 transpose: rows a, b, c, d -> columns */
     static inline __attribute__((always_inline)) void kd_transpose4(kd_v4 *a, kd_v4 *b,
                                                                     kd_v4 *c, kd_v4 *d) {
@@ -540,49 +599,54 @@ cdef extern from *:
         *c = __builtin_shuffle(t2, t3, (kd_v4){0, 1, 4, 5});
         *d = __builtin_shuffle(t2, t3, (kd_v4){2, 3, 6, 7});
     }
+    /* the 16 words of rows y .. y + 7 (W = 2) as columns col[row parity][word] */
+    static inline __attribute__((always_inline)) void kd_columns_w2(const uint64_t *w, long y,
+                                                                    kd_v4 col[2][2]) {
+        KD_LOAD(col[0][0], w + 2 * y);
+        KD_LOAD(col[0][1], w + 2 * y + 4);
+        KD_LOAD(col[1][0], w + 2 * y + 8);
+        KD_LOAD(col[1][1], w + 2 * y + 12);
+        kd_transpose4(&col[0][0], &col[0][1], &col[1][0], &col[1][1]);
+    }
 
     /* W = 2 (L = 128), Ly a multiple of 8: a block of 8 rows is 16 words,
        four vectors of two rows each; transposed, they are the columns
        (word 0 / word 1 of the even rows, of the odd rows).  The colour word
        of an even row is word c, of an odd row word 1 - c; its x neighbours
        are the row's other word (rotated by one lane across the row end). */
-    KD_CLONES
-    static void kd_block8_w2(uint64_t *w, long y0, long Ly, long colour, int metro,
-                             const uint64_t *always_m, const uint64_t *inv_m,
-                             const uint64_t *cls_m, const uint64_t *planes,
-                             uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {
-        kd_v4 V0, V1, V2, V3, col[2][2], s, o, l, r, u, d, P, Q;
+    static inline __attribute__((always_inline)) void kd_block8_w2_impl(KD_LAYER_PARAMS,
+                                                                        int cubic) {
+        kd_v4 col[2][2], fcol[2][2], bcol[2][2], s, o, l, r, u, d, P, Q, V0, V1, V2, V3;
         long c = colour;
-        __builtin_memcpy(&V0, w + 2 * y0, sizeof(V0));
-        __builtin_memcpy(&V1, w + 2 * y0 + 4, sizeof(V1));
-        __builtin_memcpy(&V2, w + 2 * y0 + 8, sizeof(V2));
-        __builtin_memcpy(&V3, w + 2 * y0 + 12, sizeof(V3));
-        kd_transpose4(&V0, &V1, &V2, &V3);
-        col[0][0] = V0;     /* [parity of row][word]: even rows, word 0 */
-        col[0][1] = V1;
-        col[1][0] = V2;
-        col[1][1] = V3;
-        /* even rows y0, y0+2, ...: colour word c */
+        kd_columns_w2(w, y, col);
+        if (cubic) {
+            kd_columns_w2(fr, y, fcol);
+            kd_columns_w2(bk, y, bcol);
+        } else {
+            fcol[0][0] = fcol[0][1] = fcol[1][0] = fcol[1][1] = col[0][0];     /* unused */
+            bcol[0][0] = bcol[0][1] = bcol[1][0] = bcol[1][1] = col[0][0];
+        }
+        /* even rows y, y+2, ...: colour word c */
         s = col[0][c];
         o = col[0][1 - c];
         if (c == 0) { l = (o << 1) | (o >> 63); r = o; }
         else { l = o; r = (o >> 1) | (o << 63); }
         u = col[1][c];
-        P = (kd_v4){0, 0, 0, 0} + w[2 * ((y0 + Ly - 1) % Ly) + c];
+        P = (kd_v4){0, 0, 0, 0} + w[2 * ((y + Ly - 1) % Ly) + c];
         d = __builtin_shuffle(col[1][c], P, (kd_v4){4, 0, 1, 2});
-        kd_v4 fe = kd_decide4(s, l, r, u, d, metro, always_m, inv_m, cls_m, planes, gen_s, buf,
-                              pos);
-        /* odd rows y0+1, y0+3, ...: colour word 1 - c (neighbours: old words,
+        kd_v4 fe = kd_decide4(s, l, r, u, d, fcol[0][c], bcol[0][c], cubic, metro, always_m,
+                              inv_m, cls_m, planes, gen_s, buf, pos);
+        /* odd rows y+1, y+3, ...: colour word 1 - c (neighbours: old words,
            which are not of this colour and so unchanged) */
         s = col[1][1 - c];
         o = col[1][c];
         if (c == 1) { l = (o << 1) | (o >> 63); r = o; }
         else { l = o; r = (o >> 1) | (o << 63); }
         d = col[0][1 - c];
-        Q = (kd_v4){0, 0, 0, 0} + w[2 * ((y0 + 8) % Ly) + 1 - c];
+        Q = (kd_v4){0, 0, 0, 0} + w[2 * ((y + 8) % Ly) + 1 - c];
         u = __builtin_shuffle(col[0][1 - c], Q, (kd_v4){1, 2, 3, 4});
-        kd_v4 fo = kd_decide4(s, l, r, u, d, metro, always_m, inv_m, cls_m, planes, gen_s, buf,
-                              pos);
+        kd_v4 fo = kd_decide4(s, l, r, u, d, fcol[1][1 - c], bcol[1][1 - c], cubic, metro,
+                              always_m, inv_m, cls_m, planes, gen_s, buf, pos);
         col[0][c] ^= fe;
         col[1][1 - c] ^= fo;
         V0 = col[0][0];
@@ -590,49 +654,51 @@ cdef extern from *:
         V2 = col[1][0];
         V3 = col[1][1];
         kd_transpose4(&V0, &V1, &V2, &V3);
-        __builtin_memcpy(w + 2 * y0, &V0, sizeof(V0));
-        __builtin_memcpy(w + 2 * y0 + 4, &V1, sizeof(V1));
-        __builtin_memcpy(w + 2 * y0 + 8, &V2, sizeof(V2));
-        __builtin_memcpy(w + 2 * y0 + 12, &V3, sizeof(V3));
+        KD_STORE(w + 2 * y, V0);
+        KD_STORE(w + 2 * y + 4, V1);
+        KD_STORE(w + 2 * y + 8, V2);
+        KD_STORE(w + 2 * y + 12, V3);
     }
+    KD_LAYER_FUNCTION(kd_block8_w2)
     #else
     /* no vector extensions: never called (KD_HAVE_VEC gates the calls) */
-    static void kd_block8_w2(uint64_t *w, long y0, long Ly, long colour, int metro,
-                             const uint64_t *always_m, const uint64_t *inv_m,
-                             const uint64_t *cls_m, const uint64_t *planes,
-                             uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {}
+    #define KD_ROW_PARAMS uint64_t *row, const uint64_t *up, const uint64_t *dn,             \
+            const uint64_t *fr, const uint64_t *bk, long W, long g, long par, int metro,     \
+            const uint64_t *always_m, const uint64_t *inv_m, const uint64_t *cls_m,          \
+            const uint64_t *planes, uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos
+    #define KD_LAYER_PARAMS uint64_t *w, const uint64_t *fr, const uint64_t *bk, long y,     \
+            long Ly, long colour, int metro, const uint64_t *always_m,                        \
+            const uint64_t *inv_m, const uint64_t *cls_m, const uint64_t *planes,             \
+            uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos
     static long kd_row_v4(KD_ROW_PARAMS) { return g; }
     static long kd_row_v8(KD_ROW_PARAMS) { return g; }
-    static void kd_pair_w4(uint64_t *w, long y, long Ly, long colour, int metro,
-                           const uint64_t *always_m, const uint64_t *inv_m,
-                           const uint64_t *cls_m, const uint64_t *planes,
-                           uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {}
-    static void kd_block8_w1(uint64_t *w, long y0, long Ly, long colour, int metro,
-                             const uint64_t *always_m, const uint64_t *inv_m,
-                             const uint64_t *cls_m, const uint64_t *planes,
-                             uint64_t *gen_s, uint64_t *buf, Py_ssize_t *pos) {}
+    static void kd_pair_w4(KD_LAYER_PARAMS) {}
+    static void kd_block8_w1(KD_LAYER_PARAMS) {}
+    static void kd_block8_w2(KD_LAYER_PARAMS) {}
     #endif
     """
-    void kd_block8_w2(uint64_t* w, long y0, long Ly, long colour, int metro,
-                      const uint64_t* always_m, const uint64_t* inv_m, const uint64_t* cls_m,
-                      const uint64_t* planes, uint64_t* gen_s, uint64_t* buf,
-                      Py_ssize_t* pos) noexcept nogil
-    void kd_block8_w1(uint64_t* w, long y0, long Ly, long colour, int metro,
-                      const uint64_t* always_m, const uint64_t* inv_m, const uint64_t* cls_m,
-                      const uint64_t* planes, uint64_t* gen_s, uint64_t* buf,
-                      Py_ssize_t* pos) noexcept nogil
-    void kd_pair_w4(uint64_t* w, long y, long Ly, long colour, int metro,
-                    const uint64_t* always_m, const uint64_t* inv_m, const uint64_t* cls_m,
-                    const uint64_t* planes, uint64_t* gen_s, uint64_t* buf,
-                    Py_ssize_t* pos) noexcept nogil
-    long kd_row_v4(uint64_t* row, const uint64_t* up, const uint64_t* dn, long W, long g,
-                   long par, int metro, const uint64_t* always_m, const uint64_t* inv_m,
-                   const uint64_t* cls_m, const uint64_t* planes, uint64_t* gen_s,
-                   uint64_t* buf, Py_ssize_t* pos) noexcept nogil
-    long kd_row_v8(uint64_t* row, const uint64_t* up, const uint64_t* dn, long W, long g,
-                   long par, int metro, const uint64_t* always_m, const uint64_t* inv_m,
-                   const uint64_t* cls_m, const uint64_t* planes, uint64_t* gen_s,
-                   uint64_t* buf, Py_ssize_t* pos) noexcept nogil
+    void kd_block8_w2(uint64_t* w, const uint64_t* fr, const uint64_t* bk, long y, long Ly,
+                      long colour, int metro, const uint64_t* always_m, const uint64_t* inv_m,
+                      const uint64_t* cls_m, const uint64_t* planes, uint64_t* gen_s,
+                      uint64_t* buf, Py_ssize_t* pos) noexcept nogil
+    void kd_block8_w1(uint64_t* w, const uint64_t* fr, const uint64_t* bk, long y, long Ly,
+                      long colour, int metro, const uint64_t* always_m, const uint64_t* inv_m,
+                      const uint64_t* cls_m, const uint64_t* planes, uint64_t* gen_s,
+                      uint64_t* buf, Py_ssize_t* pos) noexcept nogil
+    void kd_pair_w4(uint64_t* w, const uint64_t* fr, const uint64_t* bk, long y, long Ly,
+                    long colour, int metro, const uint64_t* always_m, const uint64_t* inv_m,
+                    const uint64_t* cls_m, const uint64_t* planes, uint64_t* gen_s,
+                    uint64_t* buf, Py_ssize_t* pos) noexcept nogil
+    long kd_row_v4(uint64_t* row, const uint64_t* up, const uint64_t* dn, const uint64_t* fr,
+                   const uint64_t* bk, long W, long g, long par, int metro,
+                   const uint64_t* always_m, const uint64_t* inv_m, const uint64_t* cls_m,
+                   const uint64_t* planes, uint64_t* gen_s, uint64_t* buf,
+                   Py_ssize_t* pos) noexcept nogil
+    long kd_row_v8(uint64_t* row, const uint64_t* up, const uint64_t* dn, const uint64_t* fr,
+                   const uint64_t* bk, long W, long g, long par, int metro,
+                   const uint64_t* always_m, const uint64_t* inv_m, const uint64_t* cls_m,
+                   const uint64_t* planes, uint64_t* gen_s, uint64_t* buf,
+                   Py_ssize_t* pos) noexcept nogil
 
 cdef enum:
     MAXZ = 6          # cubic lattice
@@ -805,26 +871,37 @@ cdef inline void _sweep(uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz,
     cdef const uint64_t* fr = NULL
     cdef const uint64_t* bk = NULL
     cdef uint64_t mask
-    cdef bint pair_rows = KD_HAVE_VEC and W == 4 and not cubic and Ly % 4 == 0
-    cdef bint block8 = KD_HAVE_VEC and W <= 2 and not cubic and Ly % 8 == 0
+    cdef bint pair_rows = KD_HAVE_VEC and W == 4 and Ly % 4 == 0
+    cdef bint block8 = KD_HAVE_VEC and W <= 2 and Ly % 8 == 0
+    cdef uint64_t* layer
+    cdef const uint64_t* front = NULL
+    cdef const uint64_t* back = NULL
+    cdef int metro = R.mode < 0       # the ferromagnetic Metropolis pattern
     for colour in range(2):
-        if block8:
-            # W = 1, 2: blocks of 8 rows, 4 words per vector step
-            for y in range(0, Ly, 8):
-                if W == 1:
-                    kd_block8_w1(w, y, Ly, colour, R.mode == -2, R.always_m, R.inv_m,
-                                 &R.cls_m[0][0], &R.planes[0][0], st.s, st.buf, &st.pos)
-                else:
-                    kd_block8_w2(w, y, Ly, colour, R.mode == -2, R.always_m, R.inv_m,
-                                 &R.cls_m[0][0], &R.planes[0][0], st.s, st.buf, &st.pos)
-            continue
         for z in range(Lz):
+            layer = w + z * Ly * W
+            if cubic:
+                front = w + ((z + 1) % Lz) * Ly * W
+                back = w + ((z + Lz - 1) % Lz) * Ly * W
+            if block8:
+                # W = 1, 2: blocks of 8 rows, 4 words per vector step
+                for y in range(0, Ly, 8):
+                    if W == 1:
+                        kd_block8_w1(layer, front, back, y, Ly, colour ^ (z & 1), metro,
+                                     R.always_m, R.inv_m, &R.cls_m[0][0], &R.planes[0][0],
+                                     st.s, st.buf, &st.pos)
+                    else:
+                        kd_block8_w2(layer, front, back, y, Ly, colour ^ (z & 1), metro,
+                                     R.always_m, R.inv_m, &R.cls_m[0][0], &R.planes[0][0],
+                                     st.s, st.buf, &st.pos)
+                continue
             for y in range(Ly):
                 if pair_rows:
                     # W = 4: rows y and y + 2 together (y mod 4 in {0, 1})
                     if (y & 3) < 2:
-                        kd_pair_w4(w, y, Ly, colour, R.mode == -2, R.always_m, R.inv_m,
-                                   &R.cls_m[0][0], &R.planes[0][0], st.s, st.buf, &st.pos)
+                        kd_pair_w4(layer, front, back, y, Ly, colour ^ (z & 1), metro,
+                                   R.always_m, R.inv_m, &R.cls_m[0][0], &R.planes[0][0],
+                                   st.s, st.buf, &st.pos)
                     continue
                 row = w + (z * Ly + y) * W
                 up = w + (z * Ly + (y + 1) % Ly) * W
@@ -836,14 +913,14 @@ cdef inline void _sweep(uint64_t* w, Py_ssize_t W, Py_ssize_t Ly, Py_ssize_t Lz,
                 if W % 2 == 0:
                     # word j holds colour (j + y + z) mod 2 in all lanes
                     g = 0
-                    if KD_HAVE_VEC and not cubic and W >= 16:
+                    if KD_HAVE_VEC and W >= 16:
                         # 8 colour words per step (aligned groups of 16 words)
-                        g = kd_row_v8(row, up, dn, W, g, par, R.mode == -2, R.always_m,
+                        g = kd_row_v8(row, up, dn, fr, bk, W, g, par, metro, R.always_m,
                                       R.inv_m, &R.cls_m[0][0], &R.planes[0][0], st.s, st.buf,
                                       &st.pos)
-                    if KD_HAVE_VEC and not cubic and W >= 8:
+                    if KD_HAVE_VEC and W >= 8:
                         # 4 colour words per step (aligned groups of 8 words)
-                        g = kd_row_v4(row, up, dn, W, g, par, R.mode == -2, R.always_m,
+                        g = kd_row_v4(row, up, dn, fr, bk, W, g, par, metro, R.always_m,
                                       R.inv_m, &R.cls_m[0][0], &R.planes[0][0], st.s, st.buf,
                                       &st.pos)
                     j = g + par

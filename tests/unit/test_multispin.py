@@ -81,6 +81,10 @@ def _m2k(model, s):
     (kd.lattice.square(128, 8), 1.0, "metropolis"),     # W = 2: blocks of 8 rows
     (kd.lattice.square(128, 16), -0.6, "heatbath"),
     (kd.lattice.square(128, 6), 1.0, "metropolis"),     # Ly % 8 != 0: scalar path
+    (kd.lattice.cubic(64, 8, 4), 1.0, "metropolis"),    # cubic vector paths
+    (kd.lattice.cubic(128, 8, 2), 0.8, "heatbath"),
+    (kd.lattice.cubic(256, 4, 2), -1.0, "metropolis"),
+    (kd.lattice.cubic(1024, 2, 2), 1.0, "heatbath"),
 ])
 def test_measurements_match_from_scratch(lat, J, algorithm):
     model = kd.Ising(lat, J=J)
@@ -114,6 +118,9 @@ def _zero_temperature_sweep(s, shape, J):
     ((256, 6), 1.0), ((512, 4), -1.0), ((640, 2), 1.0), ((1024, 4), 1.0), ((1024, 2), -1.0),
     ((1536, 2), 1.0), ((2048, 2), 1.0), ((192, 6), 1.0), ((576, 2), -1.0),
     ((64, 4, 2), 1.0), ((128, 2, 4), -1.0),
+    # cubic vector paths: 8-row blocks (W = 1, 2), paired rows, 4- and 8-word groups
+    ((64, 8, 4), 1.0), ((64, 16, 2), -1.0), ((128, 8, 2), 1.0), ((128, 8, 4), -1.0),
+    ((256, 4, 4), 1.0), ((512, 2, 4), -1.0), ((1024, 2, 4), 1.0), ((1536, 2, 2), -1.0),
 ])
 def test_zero_temperature_sweep_is_exact(shape, J):
     # At T -> 0 Metropolis is deterministic (flip iff dE <= 0), so every code
@@ -123,7 +130,8 @@ def test_zero_temperature_sweep_is_exact(shape, J):
     sim = kd.Simulation(kd.Ising(lat, J=J), T=1e-3, algorithm="metropolis", rng=5)
     s = sim.state.copy()
     for _ in range(3):
-        sim.run(sweeps=1)
+        res = sim.run(sweeps=1)
+        assert res.meta["algorithm_info"]["kernel"] == "multispin"
         s = _zero_temperature_sweep(s, shape, J)
         np.testing.assert_array_equal(sim.state, s)
 

@@ -84,6 +84,10 @@ def _two_sample(a, b, keys, label):
     (kd.lattice.square(64, 4), 2.0, -1.0, "metropolis"),       # antiferromagnet
     (kd.lattice.cubic(64, 4, 4), 4.2, 1.0, "metropolis"),
     (kd.lattice.cubic(64, 2, 4), 3.5, 1.0, "heatbath"),
+    (kd.lattice.cubic(64, 8, 4), 4.5, 1.0, "metropolis"),   # cubic 8-row blocks, W = 1
+    (kd.lattice.cubic(128, 8, 2), 4.0, 1.0, "heatbath"),    # cubic 8-row blocks, W = 2
+    (kd.lattice.cubic(256, 4, 2), 4.0, -1.0, "metropolis"), # cubic paired rows, J < 0
+    (kd.lattice.cubic(1024, 2, 2), 4.5, 1.0, "heatbath"),   # cubic 8-word groups
 ])
 def test_agrees_with_general_kernel(lat, T, J, algorithm):
     sweeps = 30_000
