@@ -59,10 +59,11 @@
 # kd_block8_w2, a 4 x 4 transpose of the block's 16 words).  On the cubic
 # lattice the same routines run layer by layer with the front and back
 # neighbours loaded like the up and down ones.  Other shapes (odd W > 1,
-# W = 4 or <= 2 with Ly not a multiple of 4 or 8) use the scalar word routine.  The vector code and the
-# block generator are compiled for x86-64-v4, AVX2 and baseline x86-64 (GCC
-# target_clones or a CPU check; the best the CPU has runs) and give the same
-# bits on all three (tested by building each alone).
+# W = 4 or <= 2 with Ly not a multiple of 4 or 8) use the scalar word
+# routine.  The vector code and the block generator are compiled for
+# x86-64-v4, AVX2 and baseline x86-64 (GCC target_clones or a CPU check; the
+# best the CPU has runs) and give the same bits on all three (tested by
+# building each alone).
 #
 # Measurements (per block of `every` sweeps), the row of the general kernel
 # (cext/ising_common.pxd): H = -J (n_bonds - 2 n_disagreeing bonds) with
