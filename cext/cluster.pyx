@@ -299,7 +299,12 @@ cdef inline void _sw_square_sweep(signed char* s, Py_ssize_t n, Py_ssize_t Lx,
        below the row's first site.
     2. y bonds (i, i + Lx mod N) in chunks: satisfied, activated, the active
        ones buffered branch-free and merged with union-find (larger root
-       below the smaller, so parent[i] <= i).
+       below the smaller, so parent[i] <= i).  A bond that closes a
+       plaquette (y bond i - 1 and both x bonds (i - 1, i), (j - 1, j)
+       active) is drawn but not merged: it cannot change the clusters, and
+       at T_c it is about one active y bond in six (more below T_c).
+    Roots are the smallest site of their cluster whatever the merge order,
+    so leaving out such bonds changes no bit of the result.
     3. _sw_flip (flip[] holds the x activations until then).
     Random numbers: the x bonds in site order, the y bonds in site order
     (each chunk starting a fresh draw), then the flip bits."""
@@ -307,6 +312,8 @@ cdef inline void _sw_square_sweep(signed char* s, Py_ssize_t n, Py_ssize_t Lx,
     cdef int32_t root, ri, rj, nxt, act
     cdef int32_t bx[SW_CHUNK]
     cdef signed char ay[SW_CHUNK]
+    cdef signed char use[SW_CHUNK]
+    cdef signed char prev = 0
     # 1. x bonds
     for r in range(rows):
         base = r * Lx
@@ -337,10 +344,22 @@ cdef inline void _sw_square_sweep(signed char* s, Py_ssize_t n, Py_ssize_t Lx,
         for k in range(e - b0, m):
             ay[k] = s[b0 + k] == s[b0 + k + Lx - n]
         _activate(ay, m, thr, True, st)
+        # leave out bonds that close a plaquette: y bond i - 1 and the x bonds
+        # (i - 1, i), (j - 1, j) active mean i and j are connected already
+        use[0] = ay[0] & ~(prev & flip[b0 - 1 if b0 > 0 else 0] & flip[(b0 - 1 + Lx) % n])
+        for k in range(1, e - b0):
+            use[k] = ay[k] & ~(ay[k - 1] & flip[b0 + k - 1] & flip[b0 + k - 1 + Lx])
+        for k in range(e - b0 + 1, m):    # (k = e - b0 is a row start: set below)
+            use[k] = ay[k] & ~(ay[k - 1] & flip[b0 + k - 1] & flip[b0 + k - 1 + Lx - n])
+        k = (Lx - b0 % Lx) % Lx        # row starts: no x bond from i - 1
+        while k < m:
+            use[k] = ay[k]
+            k += Lx
+        prev = ay[m - 1]
         n_active = 0
         for k in range(m):
             bx[n_active] = <int32_t>(b0 + k)
-            n_active += ay[k]
+            n_active += use[k]
         for k in range(n_active):
             i = bx[k]
             ri = _find3(parent, <int32_t>i)
