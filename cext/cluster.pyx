@@ -11,6 +11,7 @@
 # then reads no per-bond memory in the inner loop.
 # Probabilities are 53-bit integer thresholds p * 2**53 (see rng.pxd).
 from libc.stdint cimport uint64_t, int32_t
+from libc.string cimport memcpy
 
 from rng cimport next_u64, next_u53, next_index
 from ising_common cimport ising_energy_magnetization
@@ -270,12 +271,16 @@ cdef inline void _sw_flip(signed char* s, Py_ssize_t n, const int32_t* parent,
     bit (N / 64 draws), then one pass in index order sets flip[i] =
     flip[parent[i]], which is a root's own bit and otherwise already final
     (parent[i] < i): every cluster takes its root's bit.  No branch."""
-    cdef Py_ssize_t i, k, words = n // 64
-    cdef uint64_t w
+    cdef Py_ssize_t i, k, q, words = n // 64
+    cdef uint64_t w, y, ones = <uint64_t>0x0101010101010101
     for k in range(words):
         w = next_u64(st)
-        for i in range(64):
-            flip[64 * k + i] = <signed char>((w >> i) & 1)
+        for q in range(8):
+            # byte t of y: bit t of the byte (w >> 8 q) & 0xFF, in place;
+            # adding 0x7F per byte carries exactly the non-zero ones into bit 7
+            y = (((w >> (8 * q)) & 0xFF) * ones) & <uint64_t>0x8040201008040201
+            y = ((y + <uint64_t>0x7F7F7F7F7F7F7F7F) >> 7) & ones
+            memcpy(flip + 64 * k + 8 * q, &y, 8)
     if n > 64 * words:
         w = next_u64(st)
         for i in range(n - 64 * words):
