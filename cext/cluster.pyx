@@ -243,7 +243,7 @@ cdef Py_ssize_t _square_rows(const int32_t* bi, const int32_t* bj, Py_ssize_t n,
     cdef Py_ssize_t r, rows
     cdef int32_t b, c, Lx = 0, base, m
     cdef int32_t bad = 0
-    if n_bonds != 2 * n or n < 9 or n > 0x7FFFFFFF:
+    if n_bonds != 2 * n or n < 9 or n > 0x3FFFFFFF:     # (bond indices fit int32)
         return 0
     m = <int32_t>n
     for b in range(m):
@@ -307,9 +307,9 @@ cdef inline void _sw_square_sweep(signed char* s, Py_ssize_t n, Py_ssize_t Lx,
        below the smaller, so parent[i] <= i).  A bond that closes a
        plaquette (y bond i - 1 and both x bonds (i - 1, i), (j - 1, j)
        active) is drawn but not merged: it cannot change the clusters, and
-       at T_c it is about one active y bond in six (more below T_c).
-    Roots are the smallest site of their cluster whatever the merge order,
-    so leaving out such bonds changes no bit of the result.
+       at T_c it is about one active y bond in six (more below T_c).  Roots
+       are the smallest site of their cluster whatever the merge order, so
+       leaving such bonds out changes no bit of the result.
     3. _sw_flip (flip[] holds the x activations until then).
     Random numbers: the x bonds in site order, the y bonds in site order
     (each chunk starting a fresh draw), then the flip bits."""
