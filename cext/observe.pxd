@@ -42,7 +42,7 @@ cdef struct Tables:
     const double* phase         # (2 n_axes, n): cos and sin rows per axis
     const double* evec          # (nnz, n_dirs) bond vector of each CSR entry
     const int32_t* plaq         # (n_plaq, 4) corners in cyclic order
-    double* work                # scratch, >= 2 d n_axes + 2 n_dirs
+    double* work                # scratch, >= 2 d n_axes + 2 n_dirs + 2 q + 4 n_axes q
     double* angle               # scratch, n (vortex counting)
 
 
@@ -100,39 +100,99 @@ cdef inline void _finish(const Tables* t, double beta, double bond, double field
 
 cdef inline void measure_discrete(const signed char* s, const Tables* t, double beta,
                                   double* row) noexcept nogil:
-    """One measurement row (layout above) of a discrete configuration s."""
-    cdef Py_ssize_t i, k, c, a, ax, q = t.q, d = t.d
-    cdef Py_ssize_t nw = t.n_axes * d
+    """One measurement row (layout above) of a discrete configuration s.
+
+    Speed: the sums over sites are kept per state a (occupation numbers and
+    per-state Fourier sums, in two copies for even and odd sites so that
+    consecutive sites do not wait for each other's additions), per site in
+    locals, and turned into vectors V[a] once at the end."""
+    cdef Py_ssize_t i, k, c, a, ax, q = t.q, d = t.d, n = t.n, nax = t.n_axes
+    cdef Py_ssize_t nw = nax * d
     cdef double* mag = row + 1           # accumulated in place, rewritten by _finish
     cdef double* re = t.work
     cdef double* im = t.work + nw
     cdef double* A = t.work + 2 * nw
     cdef double* B = A + t.n_dirs
-    cdef double bond = 0.0, field = 0.0, w, kab, e, cs, sn, v
-    cdef int si, sj
+    cdef double* occ = B + t.n_dirs      # [parity][state]: number of sites
+    cdef double* fs = occ + 2 * q        # [parity][axis][cos, sin][state]: phase sums
+    cdef double bond0 = 0.0, bond1 = 0.0, field0 = 0.0, field1 = 0.0, b, w, kab, e, v
+    cdef double A0 = 0.0, A1 = 0.0, A2 = 0.0, B0 = 0.0, B1 = 0.0, B2 = 0.0
+    cdef double* o
+    cdef double* f
+    cdef int si, par
+    cdef Py_ssize_t n_dirs = t.n_dirs
+    cdef const double* hf = t.hf
+    cdef const double* K = t.K
+    cdef const double* KS = t.KS
+    cdef const double* weights = t.weights
+    cdef const double* evec = t.evec
+    cdef const double* phase = t.phase
+    cdef const int32_t* indptr = t.indptr
+    cdef const int32_t* indices = t.indices
+    for a in range(2 * nw + 2 * n_dirs + 2 * q + 4 * nax * q):
+        t.work[a] = 0.0
+    for i in range(n):
+        si = s[i]
+        par = i & 1
+        b = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            w = weights[k]
+            kab = w * K[si * q + s[indices[k]]]
+            b += kab
+            if n_dirs > 3:                   # helicity in more than 3 dimensions
+                for a in range(n_dirs):
+                    e = evec[k * n_dirs + a]
+                    A[a] += kab * e * e
+                    B[a] += w * KS[si * q + s[indices[k]]] * e
+            elif n_dirs > 0:                 # 1-3 dimensions: in registers
+                e = evec[k * n_dirs]
+                A0 += kab * e * e
+                B0 += w * KS[si * q + s[indices[k]]] * e
+                if n_dirs > 1:
+                    e = evec[k * n_dirs + 1]
+                    A1 += kab * e * e
+                    B1 += w * KS[si * q + s[indices[k]]] * e
+                if n_dirs > 2:
+                    e = evec[k * n_dirs + 2]
+                    A2 += kab * e * e
+                    B2 += w * KS[si * q + s[indices[k]]] * e
+        o = occ + par * q
+        o[si] += 1.0
+        f = fs + par * 2 * nax * q + si
+        for ax in range(nax):
+            f[2 * ax * q] += phase[2 * ax * n + i]
+            f[(2 * ax + 1) * q] += phase[(2 * ax + 1) * n + i]
+        if par:
+            bond1 += b
+            if t.site_field:
+                field1 += hf[i * q + si]
+        else:
+            bond0 += b
+            if t.site_field:
+                field0 += hf[i * q + si]
+    if 0 < n_dirs <= 3:
+        A[0] = A0
+        B[0] = B0
+    if 1 < n_dirs <= 3:
+        A[1] = A1
+        B[1] = B1
+    if n_dirs == 3:
+        A[2] = A2
+        B[2] = B2
     for c in range(d):
         mag[c] = 0.0
-    for a in range(2 * nw + 2 * t.n_dirs):
-        t.work[a] = 0.0
-    for i in range(t.n):
-        si = s[i]
-        for k in range(t.indptr[i], t.indptr[i + 1]):
-            sj = s[t.indices[k]]
-            w = t.weights[k]
-            kab = t.K[si * q + sj]
-            bond += w * kab
-            for a in range(t.n_dirs):
-                e = t.evec[k * t.n_dirs + a]
-                A[a] += w * kab * e * e
-                B[a] += w * t.KS[si * q + sj] * e
-        field += t.hf[(i if t.site_field else 0) * q + si]
+    for a in range(q):
+        occ[a] += occ[q + a]
+        if not t.site_field:
+            field0 += occ[a] * hf[a]
         for c in range(d):
-            v = t.V[si * d + c]
-            mag[c] += v
-            for ax in range(t.n_axes):
-                re[ax * d + c] += v * t.phase[2 * ax * t.n + i]
-                im[ax * d + c] += v * t.phase[(2 * ax + 1) * t.n + i]
-    _finish(t, beta, bond, field, mag, re, im, A, B, 0.0, row)
+            v = t.V[a * d + c]
+            mag[c] += occ[a] * v
+            for ax in range(nax):
+                re[ax * d + c] += v * (fs[2 * ax * q + a] + fs[(2 * nax + 2 * ax) * q + a])
+                im[ax * d + c] += v * (fs[(2 * ax + 1) * q + a]
+                                       + fs[(2 * nax + 2 * ax + 1) * q + a])
+    _finish(t, beta, bond0 + bond1, field0 + field1, mag, re, im, A, B, 0.0, row)
 
 
 cdef inline double _wrap(double x) noexcept nogil:

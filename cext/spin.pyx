@@ -245,6 +245,28 @@ def ising_local_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t
 from libc.math cimport log
 from observe cimport Tables, tables_from, measure_discrete, measure_vector
 
+cdef extern from *:
+    """
+    /* _discrete_run (below) must stay a function of its own with the site
+       updates inlined into it, so that the generator state stays in
+       registers; GCC's heuristics do neither in the large kernel entry
+       point.  Cython cannot attach attributes, so the functions are declared
+       here with them (the same signatures as Cython's prototypes; a mismatch
+       is a compile error). */
+    #if defined(__GNUC__)
+    static void __pyx_f_8kadanoff_5_spin__discrete_run(signed char *, Py_ssize_t, Py_ssize_t,
+        Py_ssize_t, int32_t const *, int32_t const *, double const *, int, double const *,
+        double const *, int, double const *, double const *, int, double, int, double *,
+        double const *, int, uint64_t *) __attribute__((noinline));
+    #define KD_SITE_PROTO(name) static CYTHON_INLINE void name(signed char *, Py_ssize_t,    \
+        int32_t const *, int32_t const *, double const *, int, double const *,              \
+        double const *, int, double const *, double const *, double, double *,              \
+        double const *, int, uint64_t *) __attribute__((always_inline))
+    KD_SITE_PROTO(__pyx_f_8kadanoff_5_spin__discrete_metropolis);
+    KD_SITE_PROTO(__pyx_f_8kadanoff_5_spin__discrete_heatbath);
+    #endif
+    """
+
 cdef enum:
     MAX_Q = 127
 
@@ -277,50 +299,84 @@ cdef inline void _log_weights(const signed char* s, Py_ssize_t i, const int32_t*
         x[a] *= beta
 
 
-cdef inline void _discrete_site(signed char* s, Py_ssize_t i, const int32_t* indptr,
-                                const int32_t* indices, const double* weights, bint uniform,
-                                const double* K, const double* EJ, int q, const double* hrow,
-                                const double* erow, double beta, int method, double* w,
-                                uint64_t* st) noexcept nogil:
+cdef inline void _discrete_heatbath(signed char* s, Py_ssize_t i, const int32_t* indptr,
+                                    const int32_t* indices, const double* weights, bint uniform,
+                                    const double* K, const double* EJ, int q, const double* hrow,
+                                    const double* erow, double beta, double* w,
+                                    const double* potts, int zmax, uint64_t* st)noexcept nogil:
+    """Heat-bath update of site i: the new state from its exact conditional."""
     cdef Py_ssize_t k
-    cdef int a, b, old = s[i], new, accept
-    cdef double total, xmax, num, den
-    if method == HEATBATH:
-        if uniform:
-            # candidate-major: each product stays in a register (a neighbour-
-            # major loop would store and reload every w[a] once per neighbour)
-            total = 0.0
-            for a in range(q):
-                num = erow[a]
-                for k in range(indptr[i], indptr[i + 1]):
-                    num *= EJ[s[indices[k]] * q + a]
-                w[a] = num
-                total += num
-            if total > 1e-250:
-                s[i] = <signed char>_sample(w, q, total, st)
-                return
-        _log_weights(s, i, indptr, indices, weights, K, q, hrow, beta, w)
-        xmax = w[0]
-        for a in range(1, q):
-            if w[a] > xmax:
-                xmax = w[a]
+    cdef int a
+    cdef double total, xmax, num
+    if uniform:
+        # candidate-major: each product stays in a register (a neighbour-
+        # major loop would store and reload every w[a] once per neighbour)
         total = 0.0
         for a in range(q):
-            w[a] = exp(w[a] - xmax)
-            total += w[a]
-        s[i] = <signed char>_sample(w, q, total, st)
-        return
-    # Metropolis
+            num = erow[a]
+            for k in range(indptr[i], indptr[i + 1]):
+                num *= EJ[s[indices[k]] * q + a]
+            w[a] = num
+            total += num
+        if total > 1e-250:
+            s[i] = <signed char>_sample(w, q, total, st)
+            return
+    _log_weights(s, i, indptr, indices, weights, K, q, hrow, beta, w)
+    xmax = w[0]
+    for a in range(1, q):
+        if w[a] > xmax:
+            xmax = w[a]
+    total = 0.0
+    for a in range(q):
+        w[a] = exp(w[a] - xmax)
+        total += w[a]
+    s[i] = <signed char>_sample(w, q, total, st)
+
+
+cdef inline void _discrete_metropolis(signed char* s, Py_ssize_t i, const int32_t* indptr,
+                                      const int32_t* indices, const double* weights, bint uniform,
+                                      const double* K, const double* EJ, int q, const double* hrow,
+                                      const double* erow, double beta, double* w,
+                                      const double* potts, int zmax, uint64_t* st)noexcept nogil:
+    """Metropolis update of site i, proposing one of the q - 1 other states.
+    potts != NULL (Potts, uniform J): the energy change is an integer count n
+    of equal neighbours, and potts[n + zmax] = exp(beta J n), n = -zmax .. zmax."""
+    cdef Py_ssize_t k
+    cdef int b, old = s[i], new, accept, n
+    cdef double num, den, num1, den1
     new = old + 1 + <int>next_index(st, q - 1)      # uniform over the q - 1 others
     if new >= q:                                       # (no integer division)
         new -= q
+    if potts != NULL:
+        # integer energy: no floating-point chain per neighbour
+        n = zmax
+        for k in range(indptr[i], indptr[i + 1]):
+            b = s[indices[k]]
+            n += (b == new) - (b == old)
+        accept = next_double(st) * erow[old] < erow[new] * potts[n]
+        s[i] = <signed char>(old + accept * (new - old))
+        return
     if uniform:
+        # two partial products: half the multiply latency on the critical path
         num = erow[new]
         den = erow[old]
-        for k in range(indptr[i], indptr[i + 1]):
+        num1 = 1.0
+        den1 = 1.0
+        k = indptr[i]
+        while k + 1 < indptr[i + 1]:
             b = s[indices[k]]
             num *= EJ[b * q + new]
             den *= EJ[b * q + old]
+            b = s[indices[k + 1]]
+            num1 *= EJ[b * q + new]
+            den1 *= EJ[b * q + old]
+            k += 2
+        if k < indptr[i + 1]:
+            b = s[indices[k]]
+            num *= EJ[b * q + new]
+            den *= EJ[b * q + old]
+        num *= num1
+        den *= den1
         if den > 1e-250:
             # accept with min(1, num / den); u < 1 makes num >= den certain.
             # Branch-free: the outcome is unpredictable near T_c
@@ -337,16 +393,44 @@ cdef inline void _discrete_site(signed char* s, Py_ssize_t i, const int32_t* ind
         s[i] = <signed char>new
 
 
+cdef void _discrete_run(signed char* s, Py_ssize_t i, Py_ssize_t step, Py_ssize_t count,
+                        const int32_t* indptr, const int32_t* indices, const double* weights,
+                        bint uniform, const double* K, const double* EJ, int q,
+                        const double* hf, const double* HE, bint site_field, double beta,
+                        int method, double* w, const double* potts, int zmax,
+                        uint64_t* rng) noexcept nogil:
+    """Update the `count` sites i, i + step, ... of one run.  A function per
+    run (not per site) lets the compiler inline the site update and keep the
+    generator state in registers."""
+    cdef uint64_t st[4]
+    cdef Py_ssize_t c
+    st[0], st[1], st[2], st[3] = rng[0], rng[1], rng[2], rng[3]
+    if method == HEATBATH:
+        for c in range(count):
+            _discrete_heatbath(s, i, indptr, indices, weights, uniform, K, EJ, q,
+                               hf + (i * q if site_field else 0),
+                               HE + (i * q if site_field else 0), beta, w, potts, zmax, st)
+            i += step
+    else:
+        for c in range(count):
+            _discrete_metropolis(s, i, indptr, indices, weights, uniform, K, EJ, q,
+                                 hf + (i * q if site_field else 0),
+                                 HE + (i * q if site_field else 0), beta, w, potts, zmax, st)
+            i += step
+    rng[0], rng[1], rng[2], rng[3] = st[0], st[1], st[2], st[3]
+
+
 def discrete_local_run(signed char[::1] s, const double[:, ::1] K, const double[:, ::1] EJ,
                        bint uniform, const double[:, ::1] hf, const double[:, ::1] HE,
                        double beta, int method, const int64_t[:, ::1] runs, bint random_sites,
                        object obs, uint64_t[::1] rng_state, Py_ssize_t n_measure,
-                       Py_ssize_t every, double[:, ::1] out):
+                       Py_ssize_t every, double[:, ::1] out, const double[::1] potts):
     """Run n_measure * every local sweeps of a q-state model, writing one
     measurement row (cext/observe.pxd) into out[m] after each block of
     `every` sweeps (n_measure = 0: `every` sweeps, no measurement).
     hf, HE have one row per site, or one row for a uniform field.  `obs`
-    holds the neighbour table, couplings and measurement tables."""
+    holds the neighbour table, couplings and measurement tables.  potts:
+    the Metropolis table of _discrete_site (2 zmax + 1 numbers), or empty."""
     cdef uint64_t st[4]
     st[0], st[1], st[2], st[3] = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
     cdef Tables t = tables_from(obs)
@@ -355,6 +439,8 @@ def discrete_local_run(signed char[::1] s, const double[:, ::1] K, const double[
     cdef int q = K.shape[0]
     cdef bint site_field = hf.shape[0] > 1
     cdef double w[MAX_Q]
+    cdef const double* pt = &potts[0] if potts.shape[0] > 0 else NULL
+    cdef int zmax = (potts.shape[0] - 1) // 2
     if q > MAX_Q or q < 2:
         raise ValueError(f"q must be in [2, {MAX_Q}]")
     with nogil:
@@ -363,18 +449,24 @@ def discrete_local_run(signed char[::1] s, const double[:, ::1] K, const double[
                 if random_sites:
                     for c in range(n):
                         i = next_index(st, n)
-                        _discrete_site(&s[0], i, t.indptr, t.indices, t.weights, uniform,
-                                       &K[0, 0], &EJ[0, 0], q, &hf[i if site_field else 0, 0],
-                                       &HE[i if site_field else 0, 0], beta, method, w, st)
+                        if method == HEATBATH:
+                            _discrete_heatbath(&s[0], i, t.indptr, t.indices, t.weights,
+                                               uniform, &K[0, 0], &EJ[0, 0], q,
+                                               &hf[i if site_field else 0, 0],
+                                               &HE[i if site_field else 0, 0], beta, w, pt,
+                                               zmax, st)
+                        else:
+                            _discrete_metropolis(&s[0], i, t.indptr, t.indices, t.weights,
+                                                 uniform, &K[0, 0], &EJ[0, 0], q,
+                                                 &hf[i if site_field else 0, 0],
+                                                 &HE[i if site_field else 0, 0], beta, w, pt,
+                                                 zmax, st)
                     continue
                 for r in range(n_runs):
-                    i = runs[r, 0]
-                    step = runs[r, 1]
-                    for c in range(runs[r, 2]):
-                        _discrete_site(&s[0], i, t.indptr, t.indices, t.weights, uniform,
-                                       &K[0, 0], &EJ[0, 0], q, &hf[i if site_field else 0, 0],
-                                       &HE[i if site_field else 0, 0], beta, method, w, st)
-                        i += step
+                    _discrete_run(&s[0], runs[r, 0], runs[r, 1], runs[r, 2], t.indptr,
+                                  t.indices, t.weights, uniform, &K[0, 0], &EJ[0, 0], q,
+                                  &hf[0, 0], &HE[0, 0], site_field, beta, method, w, pt, zmax,
+                                  st)
             if n_measure > 0:
                 measure_discrete(&s[0], &t, beta, &out[m, 0])
     rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]

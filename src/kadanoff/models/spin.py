@@ -573,7 +573,8 @@ class _Observables:
         self.plaquettes = np.zeros(0, dtype=np.int32) if plaq is None else plaq.ravel()
         self.n_plaquettes = 0 if plaq is None else len(plaq)
         self._angle_size = lat.n_sites if self.n_plaquettes else 0
-        self._work_size = 2 * d * max(self.n_axes, 1) + 2 * max(self.n_dirs, 1)
+        self._work_size = (2 * d * max(self.n_axes, 1) + 2 * max(self.n_dirs, 1)
+                           + 2 * q + 4 * self.n_axes * q)
         self._scratch = threading.local()
 
     # The measurement scratch is written inside the kernels (without the GIL),
@@ -797,15 +798,23 @@ class _DiscreteLocal(_RowUpdater):
         self.runs = model.lattice.sweep_runs()
         self.uniform = model._uniform_J()
         self.EJ, self.HE = model._exp_tables(beta)
+        self.potts = np.zeros(0)
+        if (self.method == _METROPOLIS and self.uniform
+                and np.array_equal(model.K, np.eye(model.q))):
+            # Potts: the energy change is an integer count n of equal neighbours
+            z, J = model.lattice.max_degree, model._J0()
+            with np.errstate(over="ignore", under="ignore"):
+                self.potts = np.exp(beta * J * np.arange(-z, z + 1))
 
     def run(self, state, rng_state, n_measure, every, raw):
         m = self.model
         _spin.discrete_local_run(state, m.K, self.EJ, self.uniform, m._hf, self.HE, self.beta,
                                  self.method, self.runs, self.sweep == "random", self.obs,
-                                 rng_state, n_measure, every, raw["X"])
+                                 rng_state, n_measure, every, raw["X"], self.potts)
 
     def info(self):
-        return {"sweep": self.sweep, "tabulated": self.uniform}
+        return {"sweep": self.sweep, "tabulated": self.uniform,
+                "integer_energy": bool(len(self.potts))}
 
 
 class _DiscreteWolff(_WolffSchedule, _RowUpdater):
