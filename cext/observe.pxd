@@ -195,42 +195,84 @@ cdef inline void measure_discrete(const signed char* s, const Tables* t, double 
     _finish(t, beta, bond0 + bond1, field0 + field1, mag, re, im, A, B, 0.0, row)
 
 
-cdef inline double _wrap(double x) noexcept nogil:
-    """x reduced to [-pi, pi)."""
-    return x - KD_TWO_PI * floor(x / KD_TWO_PI + 0.5)
+cdef inline double _pseudo_angle(double x, double y) noexcept nogil:
+    """A monotonic stand-in for the angle of (x, y), in [0, 4): the diamond
+    angle (no atan2).  Like the angle, it moves by exactly 2 (half a turn)
+    under (x, y) -> (-x, -y), so a step is "the shorter way round" exactly
+    when its angle step is, and windings are counted the same."""
+    cdef double r = fabs(x) + fabs(y)
+    if r == 0.0:
+        return 0.0
+    if y >= 0.0:
+        return 1.0 - x / r
+    return 3.0 + x / r
+
+
+cdef inline double _wrap4(double x) noexcept nogil:
+    """A pseudo-angle step reduced to [-2, 2)."""
+    if x >= 2.0:
+        return x - 4.0
+    if x < -2.0:
+        return x + 4.0
+    return x
 
 
 cdef inline void measure_vector(const double* s, const Tables* t, double beta,
                                 double* row) noexcept nogil:
     """One measurement row of unit vectors s (n x d, row-major); field h = hf[0]
-    along component 0; vortices from the plaquettes when d = 2."""
-    cdef Py_ssize_t i, j, k, c, a, ax, p, d = t.d
+    along component 0; vortices from the plaquettes when d = 2 (a plaquette
+    whose steps, each the shorter way round, add up to one full turn)."""
+    cdef Py_ssize_t i, j, k, c, a, ax, p, d = t.d, n_dirs = t.n_dirs
     cdef Py_ssize_t nw = t.n_axes * d
     cdef double* mag = row + 1
     cdef double* re = t.work
     cdef double* im = t.work + nw
     cdef double* A = t.work + 2 * nw
-    cdef double* B = A + t.n_dirs
-    cdef double bond = 0.0, field = 0.0, w, dot, cross, e, v, wind, vortices = 0.0
+    cdef double* B = A + n_dirs
+    cdef double bond0 = 0.0, bond1 = 0.0, b, field = 0.0, w, dot, cross, e, v, wind
+    cdef double vortices = 0.0
+    cdef double A0 = 0.0, A1 = 0.0, A2 = 0.0, B0 = 0.0, B1 = 0.0, B2 = 0.0
     cdef double h = t.hf[0] if t.hf != NULL else 0.0
+    cdef const int32_t* indptr = t.indptr
+    cdef const int32_t* indices = t.indices
+    cdef const double* weights = t.weights
+    cdef const double* evec = t.evec
     for c in range(d):
         mag[c] = 0.0
-    for a in range(2 * nw + 2 * t.n_dirs):
+    for a in range(2 * nw + 2 * n_dirs):
         t.work[a] = 0.0
     for i in range(t.n):
-        for k in range(t.indptr[i], t.indptr[i + 1]):
-            j = t.indices[k]
-            w = t.weights[k]
+        b = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            w = weights[k]
             dot = 0.0
             for c in range(d):
                 dot += s[i * d + c] * s[j * d + c]
-            bond += w * dot
-            if t.n_dirs > 0:
+            b += w * dot
+            if n_dirs > 0:
                 cross = s[i * d + 1] * s[j * d] - s[i * d] * s[j * d + 1]   # sin(th_i - th_j)
-                for a in range(t.n_dirs):
-                    e = t.evec[k * t.n_dirs + a]
-                    A[a] += w * dot * e * e
-                    B[a] += w * cross * e
+                if n_dirs > 3:
+                    for a in range(n_dirs):
+                        e = evec[k * n_dirs + a]
+                        A[a] += w * dot * e * e
+                        B[a] += w * cross * e
+                else:                            # 1-3 dimensions: in registers
+                    e = evec[k * n_dirs]
+                    A0 += w * dot * e * e
+                    B0 += w * cross * e
+                    if n_dirs > 1:
+                        e = evec[k * n_dirs + 1]
+                        A1 += w * dot * e * e
+                        B1 += w * cross * e
+                    if n_dirs > 2:
+                        e = evec[k * n_dirs + 2]
+                        A2 += w * dot * e * e
+                        B2 += w * cross * e
+        if i & 1:
+            bond1 += b
+        else:
+            bond0 += b
         field += h * s[i * d]
         for c in range(d):
             v = s[i * d + c]
@@ -238,12 +280,21 @@ cdef inline void measure_vector(const double* s, const Tables* t, double beta,
             for ax in range(t.n_axes):
                 re[ax * d + c] += v * t.phase[2 * ax * t.n + i]
                 im[ax * d + c] += v * t.phase[(2 * ax + 1) * t.n + i]
+    if 0 < n_dirs <= 3:
+        A[0] = A0
+        B[0] = B0
+    if 1 < n_dirs <= 3:
+        A[1] = A1
+        B[1] = B1
+    if n_dirs == 3:
+        A[2] = A2
+        B[2] = B2
     if t.n_plaq > 0 and d == 2:
         for i in range(t.n):
-            t.angle[i] = atan2(s[2 * i + 1], s[2 * i])
+            t.angle[i] = _pseudo_angle(s[2 * i], s[2 * i + 1])
         for p in range(t.n_plaq):
             wind = 0.0
             for c in range(4):
-                wind += _wrap(t.angle[t.plaq[4 * p + (c + 1) % 4]] - t.angle[t.plaq[4 * p + c]])
-            vortices += fabs(wind) > 3.0      # winding +-2 pi (0 otherwise)
-    _finish(t, beta, bond, field, mag, re, im, A, B, vortices, row)
+                wind += _wrap4(t.angle[t.plaq[4 * p + (c + 1) % 4]] - t.angle[t.plaq[4 * p + c]])
+            vortices += fabs(wind) > 2.0      # winding +-4 (one turn), else 0
+    _finish(t, beta, bond0 + bond1, field, mag, re, im, A, B, vortices, row)

@@ -247,9 +247,9 @@ from observe cimport Tables, tables_from, measure_discrete, measure_vector
 
 cdef extern from *:
     """
-    /* _discrete_run (below) must stay a function of its own with the site
-       updates inlined into it, so that the generator state stays in
-       registers; GCC's heuristics do neither in the large kernel entry
+    /* _discrete_run and _on_sweep2/3 (below) must stay functions of their own
+       with the site updates inlined into them, so that the generator state
+       stays in registers; GCC's heuristics do neither in the large kernel entry
        point.  Cython cannot attach attributes, so the functions are declared
        here with them (the same signatures as Cython's prototypes; a mismatch
        is a compile error). */
@@ -264,6 +264,14 @@ cdef extern from *:
         double const *, int, uint64_t *) __attribute__((always_inline))
     KD_SITE_PROTO(__pyx_f_8kadanoff_5_spin__discrete_metropolis);
     KD_SITE_PROTO(__pyx_f_8kadanoff_5_spin__discrete_heatbath);
+    static CYTHON_INLINE int __pyx_f_8kadanoff_5_spin__on_site(double *, Py_ssize_t,
+        int32_t const *, int32_t const *, double const *, double, double, int, double,
+        Py_ssize_t const, Py_ssize_t const, uint64_t *) __attribute__((always_inline));
+    #define KD_ON_SWEEP_PROTO(name) static PY_LONG_LONG name(double *, Py_ssize_t,           \
+        int64_t const *, Py_ssize_t, int, int32_t const *, int32_t const *, double const *,  \
+        double, double, int, double, Py_ssize_t, uint64_t *) __attribute__((noinline))
+    KD_ON_SWEEP_PROTO(__pyx_f_8kadanoff_5_spin__on_sweep2);
+    KD_ON_SWEEP_PROTO(__pyx_f_8kadanoff_5_spin__on_sweep3);
     #endif
     """
 
@@ -688,20 +696,36 @@ cdef inline long long _on_sweep_z(double* s, Py_ssize_t n, const int64_t* runs,
                                   const int32_t* indices, const double* weights, double h,
                                   double beta, int method, double delta, const Py_ssize_t d,
                                   const Py_ssize_t z, uint64_t* st) noexcept nogil:
+    """One sweep (d, z literals at the call sites), the site update inlined
+    per method."""
     cdef Py_ssize_t r, c, i, step
     cdef long long accepted = 0
     if random_sites:
         for c in range(n):
             accepted += _on_site(s, next_index(st, n), indptr, indices, weights, h, beta,
                                  method, delta, d, z, st)
-        return accepted
-    for r in range(n_runs):
-        i = runs[3 * r]
-        step = runs[3 * r + 1]
-        for c in range(runs[3 * r + 2]):
-            accepted += _on_site(s, i, indptr, indices, weights, h, beta, method, delta, d, z,
-                                 st)
-            i += step
+    elif method == METROPOLIS:
+        for r in range(n_runs):
+            i = runs[3 * r]
+            step = runs[3 * r + 1]
+            for c in range(runs[3 * r + 2]):
+                accepted += _on_site(s, i, indptr, indices, weights, h, beta, METROPOLIS,
+                                     delta, d, z, st)
+                i += step
+    elif method == OVERRELAX:
+        for r in range(n_runs):
+            i = runs[3 * r]
+            step = runs[3 * r + 1]
+            for c in range(runs[3 * r + 2]):
+                _on_site(s, i, indptr, indices, weights, h, beta, OVERRELAX, delta, d, z, st)
+                i += step
+    else:
+        for r in range(n_runs):
+            i = runs[3 * r]
+            step = runs[3 * r + 1]
+            for c in range(runs[3 * r + 2]):
+                _on_site(s, i, indptr, indices, weights, h, beta, method, delta, d, z, st)
+                i += step
     return accepted
 
 
@@ -709,16 +733,41 @@ cdef inline long long _on_sweep(double* s, Py_ssize_t n, const int64_t* runs, Py
                                 bint random_sites, const int32_t* indptr, const int32_t* indices,
                                 const double* weights, double h, double beta, int method,
                                 double delta, const Py_ssize_t d, Py_ssize_t z,
-                                uint64_t* st) noexcept nogil:
-    """z: common degree of all sites (unrolled neighbour loop for 4 and 6), or 0."""
+                                uint64_t* rng) noexcept nogil:
+    """z: common degree of all sites (unrolled neighbour loop for 4 and 6), or 0.
+    The generator state is copied into a local array that stays in registers."""
+    cdef uint64_t st[4]
+    cdef long long accepted
+    st[0], st[1], st[2], st[3] = rng[0], rng[1], rng[2], rng[3]
     if z == 4:
-        return _on_sweep_z(s, n, runs, n_runs, random_sites, indptr, indices, weights, h, beta,
-                           method, delta, d, 4, st)
-    if z == 6:
-        return _on_sweep_z(s, n, runs, n_runs, random_sites, indptr, indices, weights, h, beta,
-                           method, delta, d, 6, st)
-    return _on_sweep_z(s, n, runs, n_runs, random_sites, indptr, indices, weights, h, beta,
-                       method, delta, d, 0, st)
+        accepted = _on_sweep_z(s, n, runs, n_runs, random_sites, indptr, indices, weights, h,
+                               beta, method, delta, d, 4, st)
+    elif z == 6:
+        accepted = _on_sweep_z(s, n, runs, n_runs, random_sites, indptr, indices, weights, h,
+                               beta, method, delta, d, 6, st)
+    else:
+        accepted = _on_sweep_z(s, n, runs, n_runs, random_sites, indptr, indices, weights, h,
+                               beta, method, delta, d, 0, st)
+    rng[0], rng[1], rng[2], rng[3] = st[0], st[1], st[2], st[3]
+    return accepted
+
+
+cdef long long _on_sweep2(double* s, Py_ssize_t n, const int64_t* runs, Py_ssize_t n_runs,
+                          bint random_sites, const int32_t* indptr, const int32_t* indices,
+                          const double* weights, double h, double beta, int method,
+                          double delta, Py_ssize_t z, uint64_t* rng) noexcept nogil:
+    """One sweep of unit vectors in 2 components (see the declarations at the top)."""
+    return _on_sweep(s, n, runs, n_runs, random_sites, indptr, indices, weights, h, beta,
+                     method, delta, 2, z, rng)
+
+
+cdef long long _on_sweep3(double* s, Py_ssize_t n, const int64_t* runs, Py_ssize_t n_runs,
+                          bint random_sites, const int32_t* indptr, const int32_t* indices,
+                          const double* weights, double h, double beta, int method,
+                          double delta, Py_ssize_t z, uint64_t* rng) noexcept nogil:
+    """One sweep of unit vectors in 3 components."""
+    return _on_sweep(s, n, runs, n_runs, random_sites, indptr, indices, weights, h, beta,
+                     method, delta, 3, z, rng)
 
 
 cdef Py_ssize_t _common_degree(const int32_t* indptr, Py_ssize_t n) noexcept nogil:
@@ -752,17 +801,17 @@ def on_local_run(double[:, ::1] s, double h, double beta, int method, double del
         for m in range(blocks):
             for sweep in range(every):
                 if d == 2:
-                    accepted += _on_sweep(&s[0, 0], n, rp, n_runs, random_sites, t.indptr,
-                                          t.indices, t.weights, h, beta, method, delta, 2, z, st)
+                    accepted += _on_sweep2(&s[0, 0], n, rp, n_runs, random_sites, t.indptr,
+                                           t.indices, t.weights, h, beta, method, delta, z, st)
                     for o in range(n_over):
-                        _on_sweep(&s[0, 0], n, rp, n_runs, False, t.indptr, t.indices,
-                                  t.weights, h, beta, OVERRELAX, delta, 2, z, st)
+                        _on_sweep2(&s[0, 0], n, rp, n_runs, False, t.indptr, t.indices,
+                                   t.weights, h, beta, OVERRELAX, delta, z, st)
                 else:
-                    accepted += _on_sweep(&s[0, 0], n, rp, n_runs, random_sites, t.indptr,
-                                          t.indices, t.weights, h, beta, method, delta, 3, z, st)
+                    accepted += _on_sweep3(&s[0, 0], n, rp, n_runs, random_sites, t.indptr,
+                                           t.indices, t.weights, h, beta, method, delta, z, st)
                     for o in range(n_over):
-                        _on_sweep(&s[0, 0], n, rp, n_runs, False, t.indptr, t.indices,
-                                  t.weights, h, beta, OVERRELAX, delta, 3, z, st)
+                        _on_sweep3(&s[0, 0], n, rp, n_runs, False, t.indptr, t.indices,
+                                   t.weights, h, beta, OVERRELAX, delta, z, st)
             if n_measure > 0:
                 measure_vector(&s[0, 0], &t, beta, &out[m, 0])
     rng_state[0], rng_state[1], rng_state[2], rng_state[3] = st[0], st[1], st[2], st[3]
