@@ -135,7 +135,7 @@ def _reference():
 
 
 @pytest.mark.parametrize("algorithm", ["wolff", "swendsen-wang"])
-@pytest.mark.parametrize("L", [16, 32])
+@pytest.mark.parametrize("L", [16, 32, 64])      # L = 64: SW crosses its 2048-bond chunks
 def test_cluster_algorithms_at_tc_reference(algorithm, L):
     exact = _reference()(L, T_C_SQUARE)
     res = run(kd.lattice.square(L), T_C_SQUARE, algorithm, seed=23, sweeps=40_000)
