@@ -38,8 +38,8 @@
 # event), so a run's bits do not depend on how it is split into calls.
 #
 # Proposal rate.  In class mode proposals arrive at Lambda = Lambda_c rounded up
-# to 3 significant bits (a uniform x in [0, Lambda) above Lambda_c is a
-# rejection, at most 1/9 of the proposals), in slot mode at n_slots Rmax.  Both
+# to 5 explicit mantissa bits (a uniform x in [0, Lambda) above Lambda_c is
+# a rejection, at most 1/33 of the proposals), in slot mode at n_slots Rmax.  Both
 # change only occasionally, and while Lambda stays the same the waiting times
 # of successive events need no log each (see _advance).
 #
@@ -159,8 +159,8 @@ cdef inline double _total_rate(Engine* e) noexcept nogil:
 
 cdef inline double _proposal_rate(Engine* e, double lam_c) noexcept nogil:
     """Choose the proposal mode for the class rate lam_c; the proposal rate:
-    n_slots Rmax in slot mode, else lam_c rounded up to 3 significant
-    mantissa bits (at most 1/8 above it), a function of lam_c that changes
+    n_slots Rmax in slot mode, else lam_c rounded up to 5 explicit
+    mantissa bits (at most 1/32 above it), a function of lam_c that changes
     only when lam_c crosses one of these levels (proposals above lam_c are
     rejected)."""
     cdef double lam_s = e.n_slots * e.rmax
@@ -170,10 +170,10 @@ cdef inline double _proposal_rate(Engine* e, double lam_c) noexcept nogil:
         return lam_s
     if lam_c <= 0.0:
         return 0.0
-    # round the bit pattern of the positive double up to a multiple of 2^49
-    # (the low 49 of the 52 mantissa bits zero; a carry moves the exponent)
+    # round the bit pattern of the positive double up to a multiple of 2^47
+    # (the low 47 of the 52 mantissa bits zero; a carry moves the exponent)
     memcpy(&bits, &lam_c, 8)
-    bits = (bits + ((<uint64_t>1 << 49) - 1)) & ~((<uint64_t>1 << 49) - 1)
+    bits = (bits + ((<uint64_t>1 << 47) - 1)) & ~((<uint64_t>1 << 47) - 1)
     memcpy(&lam_s, &bits, 8)
     return lam_s
 
@@ -275,6 +275,16 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
     cdef const double* par
     cdef uint64_t st[4]
     cdef int status = STATUS_TIME
+    # the engine's arrays in locals: stores through the uint8 labels may alias
+    # anything, so fields read through e would be reloaded after each of them
+    cdef const uint8_t* labels = e.labels
+    cdef const int32_t* members = e.members
+    cdef const int64_t* count = e.count
+    cdef const double* P = e.par
+    cdef const int32_t* ptr = e.ptr
+    cdef const double* cum = e.cum
+    cdef double rmax = e.rmax
+    cdef bint slot_mode = e.slot_mode
     st[0], st[1], st[2], st[3] = e.rng[0], e.rng[1], e.rng[2], e.rng[3]
     while True:
         if lam_c <= 0.0:
@@ -294,8 +304,8 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
             if e.since_accept >= 256:
                 active = 0
                 for a in range(L):
-                    if e.par[a * P_NCOL + P_R] > 0.0:
-                        active += e.count[a]
+                    if P[a * P_NCOL + P_R] > 0.0:
+                        active += count[a]
                 threshold = <int64_t>((256 + 16 * active * (zmax + 1) * K) * (lam / lam_c)) + 1
                 if e.since_accept >= threshold:
                     if not _can_move(e):
@@ -320,42 +330,38 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
         e.proposals += 1
         e.since_accept += 1
         n_rej += 1
-        if e.slot_mode:
+        if slot_mode:
             # a uniform slot; y uniform in [0, Rmax), kept if below R[label]
             x = next_double(st) * n_slots
             slot = <Py_ssize_t>x
             if slot >= n_slots:
                 slot = n_slots - 1           # rounding at the top end only
-            a = e.labels[slot]
-            par = e.par + a * P_NCOL
-            y = next_double(st) * e.rmax
+            a = labels[slot]
+            par = P + a * P_NCOL
+            y = next_double(st) * rmax
             if y >= par[P_R]:
                 continue                     # rejected
         else:
             # class, then a uniform member of it; y from the same uniform
-            # the class: the number of cumulative class rates <= x (no
-            # data-dependent branch: a random class would mispredict it)
+            # the class (a linear scan: L is small), then a uniform member
             x = next_double(st) * lam
             if x >= lam_c:
                 continue                     # rejected: above the class rate
             a = 0
-            w = 0.0
-            base = 0.0
-            for b in range(L - 1):
-                w += e.count[b] * e.par[b * P_NCOL + P_R]
-                if x >= w:
-                    a = b + 1
-                    base = w
-            x -= base
-            while e.count[a] == 0 or e.par[a * P_NCOL + P_R] == 0.0:
+            while True:
+                w = count[a] * P[a * P_NCOL + P_R]
+                if x < w or a == L - 1:
+                    break
+                x -= w
+                a += 1
+            while count[a] == 0 or P[a * P_NCOL + P_R] == 0.0:
                 a -= 1                       # rounding at the top end only
-                x = 0.0
-            par = e.par + a * P_NCOL
+            par = P + a * P_NCOL
             x *= par[P_IR]                   # uniform in [0, n_a)
             idx = <Py_ssize_t>x
-            if idx >= e.count[a]:
-                idx = e.count[a] - 1
-            slot = e.members[a * n_slots + idx]
+            if idx >= count[a]:
+                idx = count[a] - 1
+            slot = members[a * n_slots + idx]
             y = next_double(st) * par[P_R]
         # channel
         partner = -1
@@ -373,7 +379,7 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
                 partner = site * K + k
                 if partner >= slot:
                     partner += 1
-                b = e.labels[partner]
+                b = labels[partner]
                 q = L + a * L + b
             else:
                 y -= par[P_ONW]
@@ -403,12 +409,12 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
                     if d >= deg:
                         continue
                     partner = e.indices[e.indptr[site] + d] * K + k
-                b = e.labels[partner]
+                b = labels[partner]
                 q = L + L * L + a * L + b
-        c0 = e.ptr[q]
-        c1 = e.ptr[q + 1]
+        c0 = ptr[q]
+        c1 = ptr[q + 1]
         c = c0
-        while c < c1 and y >= e.cum[c]:
+        while c < c1 and y >= cum[c]:
             c += 1
         if c == c1:
             continue                         # rejected
@@ -435,6 +441,7 @@ cdef int _advance(Engine* e, double t_stop, int64_t max_proposals) noexcept nogi
         lam_c = _total_rate(e)
         dt = lam                             # the proposal rate so far
         lam = _proposal_rate(e, lam_c)
+        slot_mode = e.slot_mode
         if lam == dt:
             continue                         # the clock runs on
         # a new proposal rate: set the clock to this event
