@@ -252,6 +252,16 @@ cdef extern from *:
        give the same bits.  Defined for 4 words (kd_decide4: the W = 1, 2, 4,
        8-15 paths) and 8 words (kd_decide8 on AVX-512, kd_decide8y elsewhere:
        rows of 16 k words). */
+    /* Threshold level lev of vector h, random word(s) at src: lanes still
+       undecided are accepted where t has 1 and U has 0, and stay undecided
+       where U and t agree. */
+    #define KD_LEVEL(h, lev, src) do {                                                      \
+            __builtin_memcpy(&rv, (src), sizeof(rv));                                       \
+            t = (cl0[h] & planes[lev]) | (cl1[h] & planes[32 + (lev)])                      \
+                | (cl2[h] & planes[64 + (lev)]) | (cl3[h] & planes[96 + (lev)]);            \
+            acc[h] |= und[h] & t & ~rv;                                                     \
+            und[h] &= ~(rv ^ t);                                                            \
+        } while (0)
     #define KD_DEFINE_DECIDE(NAME, VT, NH, NFIXED)                                          \
     static inline __attribute__((always_inline)) void NAME(                                 \
             const VT *s, const VT *l, const VT *r, const VT *u, const VT *d, const VT *fr,  \
@@ -313,15 +323,9 @@ cdef extern from *:
             kd_xoshiro16_fill(gen_s, buf, KD_BLOCK);                                        \
             *pos = 0;                                                                       \
         }                                                                                   \
-        for (h = 0; h < (NH); h++) {                                                        \
-            for (lev = 0; lev < (NFIXED); lev++) {                                          \
-                __builtin_memcpy(&rv, buf + *pos + NW * lev + VL * h, sizeof(rv));          \
-                t = (cl0[h] & planes[lev]) | (cl1[h] & planes[32 + lev])                    \
-                    | (cl2[h] & planes[64 + lev]) | (cl3[h] & planes[96 + lev]);            \
-                acc[h] |= und[h] & t & ~rv;                                                 \
-                und[h] &= ~(rv ^ t);                                                        \
-            }                                                                               \
-        }                                                                                   \
+        for (h = 0; h < (NH); h++)                                                          \
+            for (lev = 0; lev < (NFIXED); lev++)                                            \
+                KD_LEVEL(h, lev, buf + *pos + NW * lev + VL * h);                           \
         *pos += NW * (NFIXED);                                                              \
         for (lev = (NFIXED); lev < 32; lev++) {                                             \
             any = 0;                                                                        \
@@ -334,13 +338,8 @@ cdef extern from *:
                 kd_xoshiro16_fill(gen_s, buf, KD_BLOCK);                                    \
                 *pos = 0;                                                                   \
             }                                                                               \
-            for (h = 0; h < (NH); h++) {                                                    \
-                __builtin_memcpy(&rv, buf + *pos + VL * h, sizeof(rv));                     \
-                t = (cl0[h] & planes[lev]) | (cl1[h] & planes[32 + lev])                    \
-                    | (cl2[h] & planes[64 + lev]) | (cl3[h] & planes[96 + lev]);            \
-                acc[h] |= und[h] & t & ~rv;                                                 \
-                und[h] &= ~(rv ^ t);                                                        \
-            }                                                                               \
+            for (h = 0; h < (NH); h++)                                                      \
+                KD_LEVEL(h, lev, buf + *pos + VL * h);                                      \
             *pos += NW;                                                                     \
         }                                                                                   \
         for (h = 0; h < (NH); h++)                                                          \

@@ -98,6 +98,21 @@ cdef inline void _finish(const Tables* t, double beta, double bond, double field
     row[t.d + 3] = vortices
 
 
+cdef inline void _store_helicity(double* A, double* B, Py_ssize_t n_dirs, double A0, double A1,
+                                 double A2, double B0, double B1, double B2) noexcept nogil:
+    """Write the helicity sums kept in registers (1-3 dimensions) to A, B;
+    with more dimensions they were accumulated in A, B directly."""
+    if 0 < n_dirs <= 3:
+        A[0] = A0
+        B[0] = B0
+    if 1 < n_dirs <= 3:
+        A[1] = A1
+        B[1] = B1
+    if n_dirs == 3:
+        A[2] = A2
+        B[2] = B2
+
+
 cdef inline void measure_discrete(const signed char* s, const Tables* t, double beta,
                                   double* row) noexcept nogil:
     """One measurement row (layout above) of a discrete configuration s.
@@ -170,15 +185,7 @@ cdef inline void measure_discrete(const signed char* s, const Tables* t, double 
             bond0 += b
             if t.site_field:
                 field0 += hf[i * q + si]
-    if 0 < n_dirs <= 3:
-        A[0] = A0
-        B[0] = B0
-    if 1 < n_dirs <= 3:
-        A[1] = A1
-        B[1] = B1
-    if n_dirs == 3:
-        A[2] = A2
-        B[2] = B2
+    _store_helicity(A, B, n_dirs, A0, A1, A2, B0, B1, B2)
     for c in range(d):
         mag[c] = 0.0
     for a in range(q):
@@ -280,15 +287,7 @@ cdef inline void measure_vector(const double* s, const Tables* t, double beta,
             for ax in range(t.n_axes):
                 re[ax * d + c] += v * t.phase[2 * ax * t.n + i]
                 im[ax * d + c] += v * t.phase[(2 * ax + 1) * t.n + i]
-    if 0 < n_dirs <= 3:
-        A[0] = A0
-        B[0] = B0
-    if 1 < n_dirs <= 3:
-        A[1] = A1
-        B[1] = B1
-    if n_dirs == 3:
-        A[2] = A2
-        B[2] = B2
+    _store_helicity(A, B, n_dirs, A0, A1, A2, B0, B1, B2)
     if t.n_plaq > 0 and d == 2:
         for i in range(t.n):
             t.angle[i] = _pseudo_angle(s[2 * i], s[2 * i + 1])
