@@ -122,14 +122,16 @@ def wolff_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t[::1] 
               const double[::1] weights, const double[::1] field,
               int32_t[::1] queue, uint64_t[::1] rng_state,
               Py_ssize_t n_measure, Py_ssize_t every, Py_ssize_t clusters_per_sweep,
-              const double[::1] phase, double[:, ::1] out):
+              const double[::1] phase, double[:, ::1] out, Py_ssize_t flip_budget=0):
     """Run n_measure * every sweeps of `clusters_per_sweep` single-cluster
     updates, measuring after each block of `every` sweeps (n_measure = 0:
     run `every` sweeps without measuring).  `padd`, `bsign` hold one value
     per CSR entry, or one value in all for uniform couplings.  `degree` is
     the common degree of all sites, or 0 if degrees differ; `queue` is a work
     array of N + 1 int32 (the growth loop writes one slot past the last
-    member without a branch).
+    member without a branch).  flip_budget > 0 instead grows clusters,
+    without measuring, until at least flip_budget spins have flipped (the
+    thermalisation sweeps that measure the mean cluster size).
     Returns (spins flipped, clusters grown).
     """
     cdef uint64_t st[4]   # local copy: see spin.pyx
@@ -141,6 +143,12 @@ def wolff_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t[::1] 
     if queue.shape[0] < n + 1:
         raise ValueError(f"queue must have n_sites + 1 = {n + 1} entries, got {queue.shape[0]}")
     with nogil:
+        while flipped < flip_budget:
+            flipped += _wolff_clusters(&s[0], n, &indptr[0], &indices[0], degree, &padd[0],
+                                       &bsign[0], uniform, &queue[0], 1, st)
+            clusters += 1
+        if flip_budget > 0:
+            blocks = 0
         for m in range(blocks):
             for t in range(every):
                 flipped += _wolff_clusters(&s[0], n, &indptr[0], &indices[0], degree,
@@ -534,10 +542,12 @@ def discrete_wolff_run(signed char[::1] s, const double[:, ::1] K, const uint64_
                        const signed char[:, ::1] gmap,
                        const int32_t[:, ::1] choices, double beta, object obs,
                        int32_t[::1] queue, uint64_t[::1] rng_state, Py_ssize_t n_measure,
-                       Py_ssize_t every, Py_ssize_t clusters_per_sweep, double[:, ::1] out):
+                       Py_ssize_t every, Py_ssize_t clusters_per_sweep, double[:, ::1] out,
+                       Py_ssize_t flip_budget=0):
     """Embedded-cluster Wolff sweeps of `clusters_per_sweep` clusters each;
     measurement rows as in cext/observe.pxd.  `thr` (q^3 53-bit thresholds,
     uniform couplings) or empty (per-bond couplings: exp per bond).
+    flip_budget > 0: clusters until that many sites are mapped, as in wolff_run.
     Returns (sites mapped, clusters)."""
     cdef uint64_t st[4]
     st[0], st[1], st[2], st[3] = rng_state[0], rng_state[1], rng_state[2], rng_state[3]
@@ -550,6 +560,12 @@ def discrete_wolff_run(signed char[::1] s, const double[:, ::1] K, const uint64_
             or (tp != NULL and thr.shape[0] != q * q * q):
         raise ValueError("inconsistent table shapes")
     with nogil:
+        while flipped < flip_budget:
+            flipped += _discrete_cluster(&s[0], n, &t, &gmap[0, 0], &choices[0, 0],
+                                         choices.shape[1], tp, &K[0, 0], q, beta, &queue[0], st)
+            clusters += 1
+        if flip_budget > 0:
+            blocks = 0
         for m in range(blocks):
             for sweep in range(every):
                 for c in range(clusters_per_sweep):
@@ -686,8 +702,9 @@ cdef inline Py_ssize_t _on_cluster(double* s, Py_ssize_t n, const Tables* t, dou
 def on_wolff_run(double[:, ::1] s, double beta, object obs, const double[::1] tab,
                  double inv_h, int32_t[::1] queue, uint64_t[::1] rng_state,
                  Py_ssize_t n_measure, Py_ssize_t every, Py_ssize_t clusters_per_sweep,
-                 double[:, ::1] out):
+                 double[:, ::1] out, Py_ssize_t flip_budget=0):
     """Wolff sweeps of an O(n) model (n = 2, 3); returns (sites reflected, clusters).
+    flip_budget > 0: clusters until that many sites are reflected, as in wolff_run.
     tab[k] = 1 - exp(-k / inv_h) on a grid covering [0, 2 beta max J] (at
     least two entries; x beyond the grid uses the last cell); `queue` has
     N + 1 entries (the growth loop writes one past the last member)."""
@@ -702,6 +719,16 @@ def on_wolff_run(double[:, ::1] s, double beta, object obs, const double[::1] ta
     if n_tab < 2 or queue.shape[0] < n + 1:
         raise ValueError("tab needs >= 2 entries and queue N + 1")
     with nogil:
+        while flipped < flip_budget:
+            if d == 2:
+                flipped += _on_cluster(&s[0, 0], n, &t, beta, 2, &tab[0], n_tab, inv_h,
+                                       &queue[0], st)
+            else:
+                flipped += _on_cluster(&s[0, 0], n, &t, beta, 3, &tab[0], n_tab, inv_h,
+                                       &queue[0], st)
+            clusters += 1
+        if flip_budget > 0:
+            blocks = 0
         for m in range(blocks):
             for sweep in range(every):
                 for c in range(clusters_per_sweep):

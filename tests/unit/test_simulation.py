@@ -142,6 +142,27 @@ def test_wolff_without_thermalisation_estimates_first():
     assert res.meta["algorithm_info"]["estimation_sweeps"] == 10
 
 
+@pytest.mark.parametrize("model, T", [
+    (kd.Ising(kd.lattice.square(64)), 1.5),
+    (kd.Potts(kd.lattice.square(32), q=3), 0.7),
+    (kd.XY(kd.lattice.square(32)), 0.5),
+])
+def test_wolff_thermalisation_sweep_flips_about_n_sites(model, T):
+    # A thermalisation sweep grows clusters until N sites have flipped. From a
+    # disordered start far below T_c clusters grow from a few sites to nearly
+    # N within one sweep; a sweep must still stop after the cluster that
+    # reaches N, not flip many times N (which took minutes at L = 1024).
+    upd = model.updater("wolff", 1.0 / T)
+    gen = np.random.default_rng(3)
+    state = model.random_state(gen)
+    rng_state = kd.Simulation(model, T=T, algorithm="wolff", rng=3)._rng_state.copy()
+    upd.thermalize(state, rng_state, 12)
+    n = model.n_sites
+    for flipped, clusters in upd.history:
+        assert n <= flipped < 2 * n and clusters >= 1
+    assert upd.history[0][1] > 4 * upd.history[-1][1]       # clusters did grow
+
+
 @pytest.mark.parametrize("kwargs, exc, match", [
     ({"T": 0}, ValueError, "T"), ({"T": -1.0}, ValueError, "T"), ({"T": float("nan")}, ValueError, "T"),
     ({"T": float("inf")}, ValueError, "T"), ({"beta": 0}, ValueError, "beta"),

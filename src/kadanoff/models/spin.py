@@ -127,7 +127,9 @@ class Ising(Model):
         """Total energy H of a configuration."""
         s = self.check_state(state).astype(np.float64)
         i, j = self.lattice.edges[:, 0], self.lattice.edges[:, 1]
-        return float(-np.sum(self.J * s[i] * s[j]) - np.dot(self.h, s))
+        # np.sum rather than np.dot: a BLAS dot may start threads, which cost
+        # milliseconds on a loaded machine for a sum of microseconds
+        return float(-np.sum(self.J * s[i] * s[j]) - np.sum(self.h * s))
 
     def params(self) -> dict:
         def plain(x):
@@ -432,8 +434,9 @@ class _WolffSchedule(Updater):
     thermalising (each thermalisation sweep grows clusters until N sites have
     flipped, which is harmless while nothing is measured) and frozen before
     the first measurement. Subclasses set ``n_sites`` and provide
-    ``_call(state, rng_state, n_measure, every, clusters, raw) ->
-    (sites flipped, clusters grown)``.
+    ``_call(state, rng_state, n_measure, every, clusters, raw, flip_budget=0)
+    -> (sites flipped, clusters grown)``, where flip_budget > 0 grows
+    clusters until that many sites have flipped, without measuring.
     """
 
     def _init_schedule(self, n_sites, clusters_per_sweep):
@@ -447,17 +450,8 @@ class _WolffSchedule(Updater):
 
     def _adaptive_sweep(self, state, rng_state):
         """Clusters until N spins have flipped: only ever used while not measuring."""
-        n = self.n_sites
-        flipped = count = 0
-        done_f, done_c = self.history_total
-        empty = self.raw_buffers(0)
-        while flipped < n:
-            # batch size from the mean cluster size seen so far (1 cluster at first)
-            mean = (done_f + flipped) / (done_c + count) if done_c + count else float(n)
-            batch = max(1, math.ceil((n - flipped) / mean))
-            f, c = self._call(state, rng_state, 0, 1, batch, empty)
-            flipped += f
-            count += c
+        flipped, count = self._call(state, rng_state, 0, 1, 0, self.raw_buffers(0),
+                                    flip_budget=self.n_sites)
         self.history.append((flipped, count))
         self.history_total[0] += flipped
         self.history_total[1] += count
@@ -501,11 +495,11 @@ class _IsingWolff(_WolffSchedule, _ClusterBase):
         self.queue = np.zeros(model.n_sites + 1, dtype=np.int32)   # +1: see wolff_run
         self.degree = self.lat.common_degree     # > 0: unrolled neighbour loop
 
-    def _call(self, state, rng_state, n_measure, every, clusters, raw):
+    def _call(self, state, rng_state, n_measure, every, clusters, raw, flip_budget=0):
         return _cluster.wolff_run(
             state, self.lat.indptr, self.lat.indices, self.degree, self.padd, self.bsign,
             self.model._weights, self.model.h, self.queue, rng_state,
-            n_measure, every, clusters, self.model._phase, raw["X"])
+            n_measure, every, clusters, self.model._phase, raw["X"], flip_budget)
 
 
 class _IsingSwendsenWang(_ClusterBase):
@@ -834,10 +828,11 @@ class _DiscreteWolff(_WolffSchedule, _RowUpdater):
             self.thr = np.zeros(0, dtype=np.uint64)
         self.queue = np.zeros(model.n_sites + 1, dtype=np.int32)   # +1: branch-free growth
 
-    def _call(self, state, rng_state, n_measure, every, clusters, raw):
+    def _call(self, state, rng_state, n_measure, every, clusters, raw, flip_budget=0):
         return _cluster.discrete_wolff_run(state, self.model.K, self.thr, self.gmap,
                                            self.choices, self.beta, self.obs, self.queue,
-                                           rng_state, n_measure, every, clusters, raw["X"])
+                                           rng_state, n_measure, every, clusters, raw["X"],
+                                           flip_budget)
 
 
 class _PottsSwendsenWang(_RowUpdater):
@@ -1175,10 +1170,10 @@ class _ONWolff(_WolffSchedule, _RowUpdater):
         self.inv_h = cells / x_max
         self.tab = -np.expm1(-np.arange(cells + 2) / self.inv_h)
 
-    def _call(self, state, rng_state, n_measure, every, clusters, raw):
+    def _call(self, state, rng_state, n_measure, every, clusters, raw, flip_budget=0):
         return _cluster.on_wolff_run(state, self.beta, self.obs, self.tab, self.inv_h,
                                      self.queue, rng_state, n_measure, every, clusters,
-                                     raw["X"])
+                                     raw["X"], flip_budget)
 
 
 class XY(_ONModel):
