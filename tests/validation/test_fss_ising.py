@@ -30,6 +30,12 @@ from kadanoff.theory import T_C_SQUARE
 
 SIZES = (8, 16, 32, 64)
 Z_FSS = 3.0
+# The jackknife errors of the Binder collapse (per-replica re-minimisation of
+# an interpolated quality function) underestimate its seed-to-seed scatter:
+# over 12 seeds of this test, z of T_c and of 1/nu scattered with standard
+# deviations 1.4 and 1.5 (the crossing fit's z: 0.9).  Its bound is widened by
+# that measured factor; a 0.5 % error in T_c is still 12 of its errors off.
+Z_COLLAPSE = 1.5 * Z_FSS
 SEED = 2024
 
 
@@ -38,12 +44,12 @@ def run(L, T, sweeps, seed):
     return sim.run(sweeps=sweeps, thermalize=1000)
 
 
-def assert_z(est, exact, label, max_error):
+def assert_z(est, exact, label, max_error, z_max=Z_FSS):
     value, error = est
     assert 0 < error < max_error, f"{label}: error {error:.3g} not in (0, {max_error})"
     z = (value - exact) / error
     print(f"{label}: {value:.5f} ± {error:.5f} (exact {exact:.5f}, z = {z:+.2f})")
-    assert abs(z) < Z_FSS, f"{label}: {value:.5f} ± {error:.5f}, exact {exact:.5f}, z = {z:.2f}"
+    assert abs(z) < z_max, f"{label}: {value:.5f} ± {error:.5f}, exact {exact:.5f}, z = {z:.2f}"
     return z
 
 
@@ -88,8 +94,8 @@ def test_binder_collapse(hists):
     d = fss.curves(hists[1:], "binder", grids)
     col = fss.Collapse(Tc=2.26, inv_nu=0.9, exponent=0.0, fix=["exponent"]).compute(
         d.T, sizes, d.value, d.error, replicas=d.replicas)
-    assert_z(col.Tc, T_C_SQUARE, "T_c from the Binder collapse", 0.005)
-    assert_z(col.inv_nu, 1.0, "1/nu from the Binder collapse", 0.1)
+    assert_z(col.Tc, T_C_SQUARE, "T_c from the Binder collapse", 0.005, Z_COLLAPSE)
+    assert_z(col.inv_nu, 1.0, "1/nu from the Binder collapse", 0.1, Z_COLLAPSE)
     assert col.quality < 5
 
 
@@ -149,6 +155,6 @@ def test_mbar_susceptibility_collapse(mbar_hists):
         d = fss.curves(mbar_hists[1:], "susceptibility", grids)
     col = fss.Collapse(Tc=2.26, inv_nu=0.9, exponent=1.6).compute(
         d.T, sizes, d.value, d.error, replicas=d.replicas)
-    assert_z(col.Tc, T_C_SQUARE, "T_c (chi collapse)", 0.005)
-    assert_z(col.inv_nu, 1.0, "1/nu (chi collapse)", 0.1)
-    assert_z(col.exponent, 1.75, "gamma/nu (chi collapse)", 0.1)
+    assert_z(col.Tc, T_C_SQUARE, "T_c (chi collapse)", 0.005, Z_COLLAPSE)
+    assert_z(col.inv_nu, 1.0, "1/nu (chi collapse)", 0.1, Z_COLLAPSE)
+    assert_z(col.exponent, 1.75, "gamma/nu (chi collapse)", 0.1, Z_COLLAPSE)
