@@ -17,20 +17,46 @@ from rng cimport next_u64, next_u53, next_index
 from ising_common cimport ising_energy_magnetization
 
 
+cdef enum:
+    LO_BITS = 45       # a bond draw is 8 bits: U = r8 2**45 + r45 (see _activate_fields)
+
+
+cdef inline bint _next_field_below(uint64_t* word, int* left, uint64_t hi, uint64_t lo,
+                                   uint64_t* st) noexcept nogil:
+    """Bernoulli(thr / 2**53), exactly, from the next 8-bit field of *word
+    (a fresh 64-bit draw every 8 fields; *left fields remain): hi = thr >> 45,
+    lo = thr mod 2**45, and on the tie r8 == hi (probability 2**-8) 45 more
+    bits decide, as in _activate_fields."""
+    cdef uint64_t r
+    if left[0] == 0:
+        word[0] = next_u64(st)
+        left[0] = 8
+    r = word[0] & 0xFF
+    word[0] >>= 8
+    left[0] -= 1
+    if r == hi:
+        return (next_u64(st) >> (64 - LO_BITS)) < lo
+    return r < hi
+
+
 cdef inline Py_ssize_t _grow_uniform(signed char* s, const int32_t* nb, const Py_ssize_t count,
-                                     signed char old, uint64_t p0, int32_t* queue,
-                                     Py_ssize_t tail, uint64_t* st) noexcept nogil:
+                                     signed char old, uint64_t hi, uint64_t lo,
+                                     int32_t* queue, Py_ssize_t tail, uint64_t* word,
+                                     int* left, uint64_t* st) noexcept nogil:
     """Offer the `count` neighbours nb[0..count) of a cluster site to the
     cluster (uniform ferromagnetic couplings): a neighbour with the seed's old
-    spin joins with probability p0, is flipped and queued; returns the new
-    queue end.  Branch-free: the add decision is a coin flip at T_c."""
+    spin joins with probability p0 = (hi 2**45 + lo) / 2**53, is flipped and
+    queued; returns the new queue end.  Every neighbour takes one 8-bit field
+    (_next_field_below), joining or not, so the add decision has no branch on
+    the spin (it is a coin flip at T_c) and the generator, whose state update
+    is a serial chain, runs once per eight neighbours."""
     cdef Py_ssize_t k, j
     cdef signed char sj
     cdef int add
     for k in range(count):
         j = nb[k]
         sj = s[j]
-        add = (sj == old) & (next_u53(st) < p0)
+        add = (sj == old) & _next_field_below(word, left, hi, lo, st)
         s[j] = sj * <signed char>(1 - 2 * add)
         queue[tail] = <int32_t>j
         tail += add
@@ -42,14 +68,19 @@ cdef inline Py_ssize_t _wolff_uniform_regular(signed char* s, Py_ssize_t n,
                                               uint64_t p0, int32_t* queue,
                                               uint64_t* st) noexcept nogil:
     # Every site has degree z (a literal at the call site: the k loop unrolls),
-    # so the neighbours of i are indices[z i : z i + z].
+    # so the neighbours of i are indices[z i : z i + z].  Bond fields left
+    # over at the end of a cluster are dropped, so the bits of a cluster
+    # never depend on how runs are split into calls.
     cdef Py_ssize_t seed = next_index(st, n)
     cdef Py_ssize_t head = 0, tail = 1
     cdef signed char old = s[seed]
+    cdef uint64_t word = 0, hi = p0 >> LO_BITS, lo = p0 & ((<uint64_t>1 << LO_BITS) - 1)
+    cdef int left = 0
     queue[0] = <int32_t>seed
     s[seed] = -old
     while head < tail:
-        tail = _grow_uniform(s, indices + z * queue[head], z, old, p0, queue, tail, st)
+        tail = _grow_uniform(s, indices + z * queue[head], z, old, hi, lo, queue, tail,
+                             &word, &left, st)
         head += 1
     return tail
 
@@ -73,15 +104,17 @@ cdef inline Py_ssize_t _wolff_cluster(signed char* s, Py_ssize_t n, const int32_
     cdef Py_ssize_t seed = next_index(st, n)
     cdef Py_ssize_t head = 0, tail = 1, k, i, j
     cdef signed char old = s[seed], old_i
-    cdef uint64_t p0 = padd[0]
+    cdef uint64_t word = 0, hi = padd[0] >> LO_BITS
+    cdef uint64_t lo = padd[0] & ((<uint64_t>1 << LO_BITS) - 1)
+    cdef int left = 0
     queue[0] = <int32_t>seed
     s[seed] = -old
     while head < tail:
         i = queue[head]
         head += 1
         if uniform:
-            tail = _grow_uniform(s, indices + indptr[i], indptr[i + 1] - indptr[i], old, p0,
-                                 queue, tail, st)
+            tail = _grow_uniform(s, indices + indptr[i], indptr[i + 1] - indptr[i], old, hi,
+                                 lo, queue, tail, &word, &left, st)
         else:
             old_i = -s[i]
             for k in range(indptr[i], indptr[i + 1]):
@@ -185,7 +218,6 @@ cdef inline int32_t _find3(int32_t* parent, int32_t i) noexcept nogil:
 
 cdef enum:
     SW_CHUNK = 2048    # bonds drawn (and active ones buffered) before they are merged
-    LO_BITS = 45       # a bond draw is 8 bits: U = r8 2**45 + r45 (see _activate_fields)
 
 
 cdef inline void _activate_fields(signed char* a, Py_ssize_t m, uint64_t w,

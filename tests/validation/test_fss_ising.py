@@ -30,12 +30,16 @@ from kadanoff.theory import T_C_SQUARE
 
 SIZES = (8, 16, 32, 64)
 Z_FSS = 3.0
-# The jackknife errors of the Binder collapse (per-replica re-minimisation of
-# an interpolated quality function) underestimate its seed-to-seed scatter:
-# over 12 seeds of this test, z of T_c and of 1/nu scattered with standard
-# deviations 1.4 and 1.5 (the crossing fit's z: 0.9).  Its bound is widened by
-# that measured factor; a 0.5 % error in T_c is still 12 of its errors off.
-Z_COLLAPSE = 1.5 * Z_FSS
+# Two estimates scatter more than their errors say.  Over 12 seeds of this
+# test (and again after a change of the Wolff kernel's bits), z of the Binder
+# collapse's T_c and 1/nu had standard deviations 1.4 and 1.5, and z of 1/nu
+# from the dU/dbeta fit 1.45 and 1.6, while the crossing fit's and the
+# gamma/nu and beta/nu fits' z had 0.8-1.0.  The per-size errors themselves are
+# right (60 seeds at L = 8, 16, 32: scatter / jackknife error 0.97-1.16 for
+# dU/dbeta, m^2 and U); a power-law fit of synthetic Gaussian data gives sd
+# 0.99.  Those two get bounds widened by the measured factor; a 0.5 % error
+# in T_c is still about 10 of the collapse's errors off, 1/nu = 0.9 seven.
+Z_WIDE = 1.5 * Z_FSS
 SEED = 2024
 
 
@@ -70,7 +74,7 @@ def test_tc_from_binder_crossings(hists):
 def test_inv_nu_from_binder_derivative(hists):
     d, dd = fss.values_at(hists, "binder_derivative", T_C_SQUARE)
     fit = exponents.inv_nu(SIZES, d, dd)
-    assert_z(fit.exponent, 1.0, "1/nu from dU/dbeta", 0.05)
+    assert_z(fit.exponent, 1.0, "1/nu from dU/dbeta", 0.05, Z_WIDE)
 
 
 def test_gamma_over_nu_at_tc(hists):
@@ -94,8 +98,8 @@ def test_binder_collapse(hists):
     d = fss.curves(hists[1:], "binder", grids)
     col = fss.Collapse(Tc=2.26, inv_nu=0.9, exponent=0.0, fix=["exponent"]).compute(
         d.T, sizes, d.value, d.error, replicas=d.replicas)
-    assert_z(col.Tc, T_C_SQUARE, "T_c from the Binder collapse", 0.005, Z_COLLAPSE)
-    assert_z(col.inv_nu, 1.0, "1/nu from the Binder collapse", 0.1, Z_COLLAPSE)
+    assert_z(col.Tc, T_C_SQUARE, "T_c from the Binder collapse", 0.005, Z_WIDE)
+    assert_z(col.inv_nu, 1.0, "1/nu from the Binder collapse", 0.1, Z_WIDE)
     assert col.quality < 5
 
 
@@ -155,6 +159,6 @@ def test_mbar_susceptibility_collapse(mbar_hists):
         d = fss.curves(mbar_hists[1:], "susceptibility", grids)
     col = fss.Collapse(Tc=2.26, inv_nu=0.9, exponent=1.6).compute(
         d.T, sizes, d.value, d.error, replicas=d.replicas)
-    assert_z(col.Tc, T_C_SQUARE, "T_c (chi collapse)", 0.005, Z_COLLAPSE)
-    assert_z(col.inv_nu, 1.0, "1/nu (chi collapse)", 0.1, Z_COLLAPSE)
-    assert_z(col.exponent, 1.75, "gamma/nu (chi collapse)", 0.1, Z_COLLAPSE)
+    assert_z(col.Tc, T_C_SQUARE, "T_c (chi collapse)", 0.005, Z_WIDE)
+    assert_z(col.inv_nu, 1.0, "1/nu (chi collapse)", 0.1, Z_WIDE)
+    assert_z(col.exponent, 1.75, "gamma/nu (chi collapse)", 0.1, Z_WIDE)
