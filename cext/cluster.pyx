@@ -85,6 +85,61 @@ cdef inline Py_ssize_t _wolff_uniform_regular(signed char* s, Py_ssize_t n,
     return tail
 
 
+cdef inline void _sort2(int32_t* a, int32_t* b) noexcept nogil:
+    cdef int32_t lo = a[0] if a[0] < b[0] else b[0]
+    cdef int32_t hi = b[0] if a[0] < b[0] else a[0]
+    a[0] = lo
+    b[0] = hi
+
+
+cdef inline Py_ssize_t _wolff_square(signed char* s, Py_ssize_t n, Py_ssize_t Lx,
+                                     uint64_t magic, int shift, uint64_t p0, int32_t* queue,
+                                     uint64_t* st) noexcept nogil:
+    """_wolff_uniform_regular on the periodic Lx x (n / Lx) square lattice
+    (Lx, Ly >= 3) without the neighbour table, whose 16 bytes per site stop
+    fitting the caches from L ~ 256: the neighbours are computed from
+    y = floor(i / Lx) = (i magic) >> shift (exact for i < 2**31, see
+    square_wolff_constants) and offered in increasing index order, the
+    order of kd.lattice.square's table, so the bits are those of the
+    table path."""
+    cdef Py_ssize_t seed = next_index(st, n)
+    cdef Py_ssize_t head = 0, tail = 1, i, y, x
+    cdef signed char old = s[seed]
+    cdef uint64_t word = 0, hi = p0 >> LO_BITS, lo = p0 & ((<uint64_t>1 << LO_BITS) - 1)
+    cdef int left = 0
+    cdef int32_t nb[4]
+    queue[0] = <int32_t>seed
+    s[seed] = -old
+    while head < tail:
+        i = queue[head]
+        head += 1
+        y = <Py_ssize_t>((<uint64_t>i * magic) >> shift)
+        x = i - y * Lx
+        nb[0] = <int32_t>(i - Lx + (n if y == 0 else 0))
+        nb[1] = <int32_t>(i - 1 + (Lx if x == 0 else 0))
+        nb[2] = <int32_t>(i + 1 - (Lx if x == Lx - 1 else 0))
+        nb[3] = <int32_t>(i + Lx - (n if i + Lx >= n else 0))
+        # a sorting network: the wrapped neighbours change the order
+        _sort2(&nb[0], &nb[1])
+        _sort2(&nb[2], &nb[3])
+        _sort2(&nb[0], &nb[2])
+        _sort2(&nb[1], &nb[3])
+        _sort2(&nb[1], &nb[2])
+        tail = _grow_uniform(s, nb, 4, old, hi, lo, queue, tail, &word, &left, st)
+    return tail
+
+
+def square_wolff_constants(Py_ssize_t Lx):
+    """(magic, shift) with floor(i / Lx) = (i magic) >> shift for 0 <= i < 2**31:
+    shift = 31 + ceil(log2 Lx), magic = ceil(2**shift / Lx) < 2**33, so i magic
+    < 2**64, and magic Lx - 2**shift < Lx <= 2**(shift - 31) makes the
+    rounded-up reciprocal exact on 31-bit numerators."""
+    if Lx < 1:
+        raise ValueError(f"Lx must be >= 1, got {Lx}")
+    shift = 31 + int(Lx - 1).bit_length()       # Python integers: 2**shift > 2**32
+    return (2 ** shift + Lx - 1) // Lx, shift
+
+
 cdef inline Py_ssize_t _wolff_cluster(signed char* s, Py_ssize_t n, const int32_t* indptr,
                                       const int32_t* indices, const uint64_t* padd,
                                       const signed char* bsign, bint uniform,
@@ -129,13 +184,19 @@ cdef inline Py_ssize_t _wolff_cluster(signed char* s, Py_ssize_t n, const int32_
 cdef inline Py_ssize_t _wolff_clusters(signed char* s, Py_ssize_t n, const int32_t* indptr,
                                        const int32_t* indices, Py_ssize_t z,
                                        const uint64_t* padd, const signed char* bsign,
-                                       bint uniform, int32_t* queue, Py_ssize_t count,
-                                       uint64_t* st) noexcept nogil:
+                                       bint uniform, const uint64_t* square, int32_t* queue,
+                                       Py_ssize_t count, uint64_t* st) noexcept nogil:
     """`count` single-cluster updates; returns the number of spins flipped.
-    z > 0: every site has degree z (unrolled path for uniform couplings)."""
+    z > 0: every site has degree z (unrolled path for uniform couplings);
+    square[0] = Lx > 0: the table-free square-lattice path (square[1], [2]:
+    square_wolff_constants)."""
     cdef Py_ssize_t c, flipped = 0
     cdef uint64_t p0 = padd[0]
-    if uniform and z == 4:
+    if uniform and square[0] > 0:
+        for c in range(count):
+            flipped += _wolff_square(s, n, <Py_ssize_t>square[0], square[1], <int>square[2],
+                                     p0, queue, st)
+    elif uniform and z == 4:
         for c in range(count):
             flipped += _wolff_uniform_regular(s, n, indices, 4, p0, queue, st)
     elif uniform and z == 6:
@@ -155,7 +216,8 @@ def wolff_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t[::1] 
               const double[::1] weights, const double[::1] field,
               int32_t[::1] queue, uint64_t[::1] rng_state,
               Py_ssize_t n_measure, Py_ssize_t every, Py_ssize_t clusters_per_sweep,
-              const double[::1] phase, double[:, ::1] out, Py_ssize_t flip_budget=0):
+              const double[::1] phase, double[:, ::1] out, Py_ssize_t flip_budget=0,
+              const uint64_t[::1] square=None):
     """Run n_measure * every sweeps of `clusters_per_sweep` single-cluster
     updates, measuring after each block of `every` sweeps (n_measure = 0:
     run `every` sweeps without measuring).  `padd`, `bsign` hold one value
@@ -164,7 +226,10 @@ def wolff_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t[::1] 
     array of N + 1 int32 (the growth loop writes one slot past the last
     member without a branch).  flip_budget > 0 instead grows clusters,
     without measuring, until at least flip_budget spins have flipped (the
-    thermalisation sweeps that measure the mean cluster size).
+    thermalisation sweeps that measure the mean cluster size).  `square`
+    (Lx, magic, shift) selects the table-free path for uniform couplings on
+    kd.lattice.square's periodic Lx x Ly table (Lx, Ly >= 3, rows in
+    increasing order), which the caller has checked; None: the table.
     Returns (spins flipped, clusters grown).
     """
     cdef uint64_t st[4]   # local copy: see spin.pyx
@@ -173,19 +238,27 @@ def wolff_run(signed char[::1] s, const int32_t[::1] indptr, const int32_t[::1] 
     cdef Py_ssize_t blocks = n_measure if n_measure > 0 else 1
     cdef bint uniform = padd.shape[0] == 1
     cdef long long flipped = 0, clusters = 0
+    cdef uint64_t sq[3]
+    sq[0] = sq[1] = sq[2] = 0
     if queue.shape[0] < n + 1:
         raise ValueError(f"queue must have n_sites + 1 = {n + 1} entries, got {queue.shape[0]}")
+    if square is not None:
+        if square.shape[0] != 3 or square[0] < 3 or n % square[0] or n // square[0] < 3 \
+                or n >= (1 << 31) or (square[1], square[2]) != square_wolff_constants(square[0]):
+            raise ValueError("square must be (Lx, *square_wolff_constants(Lx)) with Lx, "
+                             "Ly >= 3 and N < 2**31")
+        sq[0], sq[1], sq[2] = square[0], square[1], square[2]
     with nogil:
         while flipped < flip_budget:
             flipped += _wolff_clusters(&s[0], n, &indptr[0], &indices[0], degree, &padd[0],
-                                       &bsign[0], uniform, &queue[0], 1, st)
+                                       &bsign[0], uniform, sq, &queue[0], 1, st)
             clusters += 1
         if flip_budget > 0:
             blocks = 0
         for m in range(blocks):
             for t in range(every):
                 flipped += _wolff_clusters(&s[0], n, &indptr[0], &indices[0], degree,
-                                           &padd[0], &bsign[0], uniform, &queue[0],
+                                           &padd[0], &bsign[0], uniform, sq, &queue[0],
                                            clusters_per_sweep, st)
                 clusters += clusters_per_sweep
             if n_measure > 0:

@@ -251,3 +251,34 @@ def test_array_series_error_and_tau_per_component():
     assert res.mean("sq").shape == (3, 2)
     np.testing.assert_array_equal(res.error("sq"), error_of_mean(flat).reshape(3, 2))
     np.testing.assert_array_equal(res.tau("sq"), 2 * tau_int(flat, quiet=True).reshape(3, 2))
+
+
+def test_wolff_table_free_square_path_gives_the_table_bits():
+    # cext/cluster.pyx computes square-lattice neighbours instead of loading
+    # them (large lattices); offered in the table's order, the bits are equal
+    from kadanoff._cluster import square_wolff_constants
+    from kadanoff.models.spin import _square_table_free
+    for Lx in (3, 5, 7, 100, 1024, 46341):
+        m, shift = square_wolff_constants(Lx)
+        i = np.concatenate([np.arange(2**16), 2**31 - 1 - np.arange(2**16),
+                            np.random.default_rng(Lx).integers(0, 2**31, 2**16)]).astype(np.uint64)
+        np.testing.assert_array_equal((i * np.uint64(m)) >> np.uint64(shift), i // np.uint64(Lx))
+    for shape, T in [((3, 3), 2.0), ((5, 7), 2.3), ((7, 4), 1.8), ((48, 20), 2.5)]:
+        runs = []
+        for square in (True, False):
+            s = kd.Simulation(kd.Ising(kd.lattice.square(*shape)), T=T, algorithm="wolff", rng=7)
+            s._updater.square = _square_table_free(s.model.lattice, 0) if square else None
+            assert (s._updater.square is not None) == square
+            res = s.run(sweeps=200, thermalize=20)
+            runs.append((s.state.copy(), res["e"], res["m"]))
+        for a, b in zip(*runs):
+            np.testing.assert_array_equal(a, b)
+    assert kd.Simulation(kd.Ising(kd.lattice.square(512)), T=2.3,
+                         algorithm="wolff")._updater.square is not None
+    for lat in (kd.lattice.square(2, 8), kd.lattice.triangular(6, 6),
+                kd.lattice.square(6, 6, periodic=False)):
+        assert _square_table_free(lat, 0) is None
+    s = kd.Simulation(kd.Ising(kd.lattice.square(5)), T=2.3, algorithm="wolff", rng=1)
+    s._updater.square = np.array([5, 1, 1], dtype=np.uint64)
+    with pytest.raises(ValueError, match="square_wolff_constants"):
+        s.run(sweeps=1)
