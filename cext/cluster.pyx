@@ -96,8 +96,8 @@ cdef inline Py_ssize_t _wolff_square(signed char* s, Py_ssize_t n, Py_ssize_t Lx
                                      uint64_t magic, int shift, uint64_t p0, int32_t* queue,
                                      uint64_t* st) noexcept nogil:
     """_wolff_uniform_regular on the periodic Lx x (n / Lx) square lattice
-    (Lx, Ly >= 3) without the neighbour table, whose 16 bytes per site stop
-    fitting the caches from L ~ 256: the neighbours are computed from
+    (Lx, Ly >= 3) without the neighbour table, whose 16 bytes per site make
+    it the slower choice from about 2**17 sites: the neighbours are computed from
     y = floor(i / Lx) = (i magic) >> shift (exact for i < 2**31, see
     square_wolff_constants) and offered in increasing index order, the
     order of kd.lattice.square's table, so the bits are those of the
