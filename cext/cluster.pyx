@@ -18,15 +18,25 @@ from ising_common cimport ising_energy_magnetization
 
 
 cdef enum:
-    LO_BITS = 45       # a bond draw is 8 bits: U = r8 2**45 + r45 (see _activate_fields)
+    LO_BITS = 45       # a bond draw is 8 bits: U = r8 2**45 + r45 (see _field_below)
+
+
+cdef inline bint _field_below(uint64_t r, uint64_t hi, uint64_t lo, uint64_t* st) noexcept nogil:
+    """Bernoulli(thr / 2**53), exactly, from the fresh random byte r:
+    hi = thr >> 45, lo = thr mod 2**45.  U = r 2**45 + r45 is uniform on
+    [0, 2**53) and U < thr iff r < hi, or r == hi and r45 < lo; the 45
+    further bits are drawn only on that tie (probability 2**-8), so a
+    Bernoulli costs about 1/8 of a 64-bit draw.  thr = 2**53 (p = 1) gives
+    hi = 256: always."""
+    if r == hi:
+        return (next_u64(st) >> (64 - LO_BITS)) < lo
+    return r < hi
 
 
 cdef inline bint _next_field_below(uint64_t* word, int* left, uint64_t hi, uint64_t lo,
                                    uint64_t* st) noexcept nogil:
-    """Bernoulli(thr / 2**53), exactly, from the next 8-bit field of *word
-    (a fresh 64-bit draw every 8 fields; *left fields remain): hi = thr >> 45,
-    lo = thr mod 2**45, and on the tie r8 == hi (probability 2**-8) 45 more
-    bits decide, as in _activate_fields."""
+    """_field_below with the next 8-bit field of *word (a fresh 64-bit draw
+    every 8 fields; *left fields remain)."""
     cdef uint64_t r
     if left[0] == 0:
         word[0] = next_u64(st)
@@ -34,9 +44,7 @@ cdef inline bint _next_field_below(uint64_t* word, int* left, uint64_t hi, uint6
     r = word[0] & 0xFF
     word[0] >>= 8
     left[0] -= 1
-    if r == hi:
-        return (next_u64(st) >> (64 - LO_BITS)) < lo
-    return r < hi
+    return _field_below(r, hi, lo, st)
 
 
 cdef inline Py_ssize_t _grow_uniform(signed char* s, const int32_t* nb, const Py_ssize_t count,
@@ -296,26 +304,15 @@ cdef enum:
 cdef inline void _activate_fields(signed char* a, Py_ssize_t m, uint64_t w,
                                   const uint64_t* thr, Py_ssize_t stride,
                                   uint64_t* st) noexcept nogil:
-    """a[q] &= Bernoulli(thr[q stride] / 2**53) for q < m <= 8, exactly,
-    bond q taking the 8-bit field q of the 64-bit draw w.
-
-    U = r8 2**45 + r45 is uniform on [0, 2**53) when r8 and r45 are fresh
-    random bits, and U < thr iff r8 < thr >> 45, or r8 == thr >> 45 and
-    r45 < thr mod 2**45.  The 45 further bits are drawn only on that tie
-    (probability 2**-8): the result is exactly next_u53() < thr, the 53-bit
-    resolution of the thresholds, at about 1/8 of a draw per bond (thr =
-    2**53, p = 1, gives r8 < 256: always).  Fields and tie draws are used in
-    bond order, so a seed fixes the bits."""
+    """a[q] &= Bernoulli(thr[q stride] / 2**53) for q < m <= 8, exactly
+    (_field_below), bond q taking the 8-bit field q of the 64-bit draw w.
+    Fields and tie draws are used in bond order, so a seed fixes the bits."""
     cdef Py_ssize_t q
-    cdef uint64_t r, t
+    cdef uint64_t t
     for q in range(m):
         t = thr[q * stride]
-        r = (w >> (8 * q)) & 0xFF
-        if r == t >> LO_BITS:
-            a[q] &= <signed char>((next_u64(st) >> (64 - LO_BITS))
-                                  < (t & ((<uint64_t>1 << LO_BITS) - 1)))
-        else:
-            a[q] &= <signed char>(r < t >> LO_BITS)
+        a[q] &= <signed char>_field_below((w >> (8 * q)) & 0xFF, t >> LO_BITS,
+                                          t & ((<uint64_t>1 << LO_BITS) - 1), st)
 
 
 cdef inline void _activate(signed char* a, Py_ssize_t m, const uint64_t* thr, bint uniform,
